@@ -1,0 +1,112 @@
+# edubrain: one binary, built with pkg-config'd Debian libraries.
+#   make            build/edubrain (optimised)
+#   make run        set up, build, create the demo city if missing, serve on 127.0.0.1:8080
+#   make test       set up, build with ASan+UBSan, run unit, fuzz-replay, e2e and browser tests
+#   make fuzz       build the libFuzzer targets (clang)
+#   make format     clang-format the sources;  make lint  cppcheck + format check
+
+CC      ?= cc
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto
+WERROR  ?= -Werror
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+           -Wcast-qual -Wformat=2 -Wvla $(WERROR)
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+OPT     ?= -O2 -g
+
+DB      ?= build/demo.db
+LISTEN  ?= 127.0.0.1:8080
+
+SRC_ALL := $(shell find src -name '*.c' | sort)
+SRC_LIB := $(filter-out src/main.c,$(SRC_ALL))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o)
+ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o)
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: all run test setup setup-test web unit e2e browser fuzz fuzz-replay format lint clean bench
+
+all: build/edubrain
+
+build/rel/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -MMD -MP -c $< -o $@
+
+build/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -DEB_TESTING -MMD -MP -c $< -o $@
+
+build/edubrain: $(REL_OBJ) build/rel/src/main.o
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+build/asan/edubrain: $(ASAN_OBJ) build/asan/src/main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+build/asan/unit_tests: $(ASAN_OBJ) $(UNIT_SRC:%.c=build/asan/%.o)
+	$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+setup:
+	@tools/setup.sh build
+
+setup-test:
+	@tools/setup.sh test
+
+web: setup
+	@tools/build_web.sh
+
+run: setup web build/edubrain
+	@if [ ! -f "$(DB)" ]; then build/edubrain demo --db "$(DB)" --scale city --admin-password "$${EDUBRAIN_ADMIN_PASSWORD:-edubrain-admin}"; fi
+	build/edubrain serve --db "$(DB)" --listen $(LISTEN) --web web/dist
+
+unit: build/asan/unit_tests
+	build/asan/unit_tests
+
+# Replays every fuzz corpus through the ASan build of the same entry points (no clang needed).
+build/asan/fuzz_replay: $(ASAN_OBJ) $(FUZZ_SRC:%.c=build/asan/%.o) build/asan/fuzz/replay_main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+fuzz-replay: $(FUZZ_SRC:fuzz/fuzz_%.c=build/asan/fuzz_replay_%)
+	@for t in $^; do n=$${t##*fuzz_replay_}; $$t fuzz/corpus/$$n || exit 1; done
+
+build/asan/fuzz_replay_%: $(ASAN_OBJ) build/asan/fuzz/fuzz_%.o build/asan/fuzz/replay_main.o
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+e2e: build/asan/edubrain
+	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=2 tests/e2e/
+
+browser: build/asan/edubrain
+	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=1 tests/browser/
+
+test: setup-test web
+	$(MAKE) build/edubrain build/asan/edubrain build/asan/unit_tests
+	$(MAKE) unit
+	$(MAKE) fuzz-replay
+	$(MAKE) e2e
+	$(MAKE) browser
+
+# libFuzzer builds (clang): build/fuzz/fuzz_<target>; run e.g. build/fuzz/fuzz_json fuzz/corpus/json
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined -DEB_TESTING \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+fuzz: $(FUZZ_SRC:fuzz/fuzz_%.c=build/fuzz/fuzz_%)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC_LIB)
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SRC_LIB) $(LIBS)
+
+bench: build/edubrain
+	@tools/bench.sh
+
+format:
+	clang-format -i $$(find src tests/unit fuzz bench -name '*.[ch]')
+
+lint:
+	clang-format --dry-run --Werror $$(find src tests/unit fuzz bench -name '*.[ch]')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
+	    --suppress=missingIncludeSystem -Isrc src
+
+clean:
+	rm -rf build

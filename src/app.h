@@ -1,0 +1,36 @@
+/* The server's shared context, passed to every handler through struct eb_req. */
+#ifndef EB_APP_H
+#define EB_APP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct eb_config {
+    const char *db;        /* database string */
+    const char *listen;    /* host:port */
+    const char *web_dir;   /* built UI; NULL = API only */
+    const char *key_file;  /* citizen-ID key; NULL = next to the database */
+    int threads;           /* HTTP worker threads */
+    int session_ttl_s;     /* idle lifetime of a session */
+    int session_max_s;     /* absolute lifetime of a session */
+    int secure_cookies;    /* add Secure (set when served behind TLS) */
+    int trust_proxy;       /* take the client address from X-Forwarded-For */
+};
+
+struct eb_metrics {
+    atomic_uint_fast64_t requests;
+    atomic_uint_fast64_t responses_2xx, responses_4xx, responses_5xx;
+    atomic_uint_fast64_t logins_ok, logins_failed, logins_throttled;
+    atomic_uint_fast64_t request_us_total;
+};
+
+struct eb_app {
+    const struct eb_config *cfg;
+    struct eb_store *store;
+    struct eb_metrics metrics;
+    int64_t started_at;
+};
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * JSON helpers over jansson: strict parsing of request bodies and a declarative field check
+ * (unknown fields, missing fields, wrong types are all errors with a precise message).
+ */
+#ifndef EB_JSON_H
+#define EB_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/arena.h"
+
+/**
+ * Parses a request body: it must be valid UTF-8 JSON whose top level is an object, at most
+ * max_depth deep, without duplicate keys. On failure returns NULL and puts a message (English,
+ * with line/column) in err (arena copy).
+ */
+json_t *eb_json_parse_body(const char *body, size_t len, struct eb_arena *a,
+                           const char **err /* out */);
+
+enum eb_json_type {
+    EB_JSON_STRING,
+    EB_JSON_INT,
+    EB_JSON_NUMBER, /* integer or real */
+    EB_JSON_BOOL,
+    EB_JSON_OBJECT,
+    EB_JSON_ARRAY,
+};
+
+struct eb_json_field {
+    const char *name;
+    enum eb_json_type type;
+    int required;
+    int nullable;   /* null accepted (as "not given") */
+    size_t max_len; /* strings: maximum length in bytes (0 = 256) */
+};
+
+/**
+ * Checks obj against the fields: every key must be listed, required ones present, types right,
+ * strings non-empty (after trimming) and within max_len. Returns 0 or EB_EINVAL with the field
+ * and the reason in *err, e.g. "field 'name': expected a string".
+ */
+int eb_json_check(const json_t *obj, const struct eb_json_field *fields, size_t n_fields,
+                  struct eb_arena *a, const char **err /* out */);
+
+/** A string member or NULL (absent or null). */
+const char *eb_json_str(const json_t *obj, const char *key);
+/** An integer member; returns 1 when present. */
+int eb_json_int(const json_t *obj, const char *key, int64_t *out);
+/** A number member (integer or real); returns 1 when present. */
+int eb_json_num(const json_t *obj, const char *key, double *out);
+
+/** json_string() that accepts NULL (gives json null). */
+json_t *eb_json_str_or_null(const char *s);
+
+/** Serialises doc compactly (reals with 10 significant digits) into the arena. */
+char *eb_json_dump(const json_t *doc, struct eb_arena *a, size_t *len /* out */);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * The store: every read and write of persistent data goes through this interface.
+ *
+ * Domain code never sees SQL or a database API. Every function that returns or changes rows
+ * takes the caller (struct eb_caller) and bounds the rows by the caller's scope here, in the
+ * store layer: a row outside the scope answers EB_ENOTFOUND, exactly like a missing row.
+ *
+ * Threads: a struct eb_store is shared by the process; a struct eb_db (one connection) is used
+ * by one thread at a time (eb_store_acquire / eb_store_release).
+ *
+ * Memory: results are allocated in the arena passed in and live as long as it does.
+ */
+#ifndef EB_STORE_H
+#define EB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+struct eb_store;
+struct eb_db;
+
+/* ---- opening ---------------------------------------------------------------------------- */
+
+struct eb_store_options {
+    int pool_size;       /* connections kept open (>= number of worker threads) */
+    int busy_timeout_ms; /* how long a writer waits for a lock */
+    int create;          /* create the database if missing */
+    const char *key_file; /* secretbox key for citizen IDs; NULL = "<dsn>.key" for SQLite.
+                           * Created with mode 0600 when missing. */
+};
+
+/** Opens the database named by dsn (a file path for SQLite) and applies pending migrations. */
+int eb_store_open(const char *dsn, const struct eb_store_options *opt, struct eb_store **out);
+void eb_store_close(struct eb_store *st);
+/** A connection for the calling thread; never NULL (blocks while all are in use). */
+struct eb_db *eb_store_acquire(struct eb_store *st);
+void eb_store_release(struct eb_store *st, struct eb_db *db);
+/** Schema version after migrations. */
+int eb_store_schema_version(struct eb_db *db);
+/** An online, consistent copy of the whole database into path (which must not exist). */
+int eb_store_backup(struct eb_store *st, const char *path);
+/** Name of the backend ("sqlite"). */
+const char *eb_store_backend_name(const struct eb_store *st);
+
+int eb_db_begin(struct eb_db *db);    /* a write transaction */
+int eb_db_commit(struct eb_db *db);
+int eb_db_rollback(struct eb_db *db); /* safe to call when no transaction is open */
+
+/* ---- callers and scope ------------------------------------------------------------------ */
+
+enum eb_role {
+    EB_ROLE_NONE = 0,
+    EB_ROLE_CITY_ADMIN,
+    EB_ROLE_DISTRICT_ADMIN,
+    EB_ROLE_SCHOOL_ADMIN,
+    EB_ROLE_HEAD_TEACHER,
+    EB_ROLE_TEACHER,
+    EB_ROLE_STUDENT,
+    EB_ROLE_PARENT,
+    EB_ROLE_ANALYST,
+    EB_ROLE_COUNT
+};
+
+/** "city_admin" ... ; NULL for an unknown value. */
+const char *eb_role_name(enum eb_role role);
+/** EB_ROLE_NONE for an unknown name. */
+enum eb_role eb_role_parse(const char *name);
+
+#define EB_PATH_MAX 96
+
+/** One role held at one org node; it covers the node's subtree. */
+struct eb_grant {
+    int64_t id;
+    enum eb_role role;
+    int64_t org_id;
+    char org_path[EB_PATH_MAX]; /* materialised path of org_id, e.g. "/1/12/345/" */
+    char *org_name;             /* may be NULL */
+};
+
+/** Who is asking. system callers (the CLI, the demo generator) are not bounded. */
+struct eb_caller {
+    int system;
+    int64_t account_id;
+    int64_t person_id; /* 0 when the account is not linked to a person */
+    size_t n_grants;
+    const struct eb_grant *grants;
+    const char *client_addr; /* for the audit log; may be NULL */
+};
+
+/** What the caller wants to do with a row. */
+enum eb_access {
+    EB_ACCESS_READ,  /* see the row (people: names, classes; ID numbers masked) */
+    EB_ACCESS_WRITE, /* create or change rows under the node */
+    EB_ACCESS_PII,   /* see unmasked citizen ID numbers */
+    EB_ACCESS_AUDIT, /* read the audit log */
+};
+
+/** True when some grant of the caller allows access to the node with this path. */
+int eb_caller_allows(const struct eb_caller *c, const char *org_path, enum eb_access access);
+
+/* ---- org tree --------------------------------------------------------------------------- */
+
+enum eb_org_kind {
+    EB_ORG_CITY = 1,
+    EB_ORG_DISTRICT = 2,
+    EB_ORG_SCHOOL = 3,
+    EB_ORG_GRADE = 4,
+    EB_ORG_CLASS = 5,
+};
+
+const char *eb_org_kind_name(enum eb_org_kind kind); /* "city" ... */
+enum eb_org_kind eb_org_kind_parse(const char *name); /* 0 when unknown */
+
+/* School stages, a bit set. */
+enum eb_stage {
+    EB_STAGE_PRESCHOOL = 1 << 0,
+    EB_STAGE_PRIMARY = 1 << 1,
+    EB_STAGE_JUNIOR = 1 << 2,
+    EB_STAGE_SENIOR = 1 << 3,
+    EB_STAGE_VOCATIONAL = 1 << 4,
+    EB_STAGE_SPECIAL = 1 << 5,
+    EB_STAGE_LIFELONG = 1 << 6,
+};
+
+struct eb_org {
+    int64_t id;
+    int64_t parent_id; /* 0 for the city */
+    enum eb_org_kind kind;
+    char *name;
+    char *path;
+    char *division_code; /* GB/T 2260, 6 digits (city, district, school) */
+    /* schools */
+    char *school_code;  /* 学校标识码, 10 digits */
+    char *running_type; /* 办学类型, 3 digits, JY/T 1001 */
+    unsigned stages;    /* enum eb_stage bits */
+    char *urban_rural;  /* 城乡类型, 3 digits (111, 112, 121, 122, 123, 210, 220) */
+    char *address;
+    double lat, lon; /* 0,0 when unknown */
+    int has_coords;
+    /* grades and classes */
+    char *grade_code; /* 11..16, 21..24, 31..33, 01..03 (preschool), 41..43 (vocational) */
+    int school_year;  /* classes: the year the school year starts, e.g. 2026 for 2026-2027 */
+    int64_t n_students; /* computed on read: current enrolments in the subtree (0 if not asked) */
+    char *closed_on;    /* YYYY-MM-DD or NULL */
+};
+
+struct eb_org_list {
+    size_t n;
+    struct eb_org *items;
+    int64_t next; /* cursor for the next page, 0 when this is the last */
+};
+
+int eb_store_org_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
+                     struct eb_org *out);
+/** Children of parent_id with id > after, at most limit. */
+int eb_store_org_children(struct eb_db *db, const struct eb_caller *c, int64_t parent_id,
+                          int64_t after, int limit, struct eb_arena *a, struct eb_org_list *out);
+/** Creates in->kind under in->parent_id (which must allow write); computes the path. */
+int eb_store_org_create(struct eb_db *db, const struct eb_caller *c, const struct eb_org *in,
+                        int64_t *id /* out */);
+/** Changes the descriptive fields (name, codes, address, coordinates) of an org. */
+int eb_store_org_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                        const struct eb_org *in);
+/** Counts of nodes per kind and people in the caller's scope (for the portal). */
+int eb_store_org_count(struct eb_db *db, enum eb_org_kind kind, int64_t *n /* out */);
+
+/* ---- people ----------------------------------------------------------------------------- */
+
+enum eb_sex { EB_SEX_UNKNOWN = 0, EB_SEX_MALE = 1, EB_SEX_FEMALE = 2 };
+
+struct eb_person {
+    int64_t id;
+    char *name;
+    enum eb_sex sex;
+    char *birth_date; /* YYYY-MM-DD */
+    char *citizen_id; /* input: plain; output: masked unless PII was granted (then plain) */
+    int citizen_id_masked;
+    char *student_no; /* G/J/L + 18, or NULL */
+    char *staff_no;   /* 教师工号, or NULL */
+    char *phone;
+    int64_t org_id; /* the school (or class) that registered the person */
+    char *org_name; /* output only */
+    char *kind;     /* output: "student", "teacher", "parent", "staff" */
+};
+
+struct eb_person_list {
+    size_t n;
+    struct eb_person *items;
+    int64_t next;
+};
+
+/** The role filter of eb_store_org_people. */
+enum eb_people_filter { EB_PEOPLE_ALL, EB_PEOPLE_STUDENTS, EB_PEOPLE_TEACHERS, EB_PEOPLE_PARENTS };
+
+/**
+ * A person. want_pii asks for the unmasked citizen ID; it is granted only with EB_ACCESS_PII on
+ * the person's org, and every granted unmasked read is written to the audit log.
+ */
+int eb_store_person_get(struct eb_db *db, const struct eb_caller *c, int64_t id, int want_pii,
+                        struct eb_arena *a, struct eb_person *out);
+/** People currently enrolled (students) or posted (teachers) in org_id's subtree. */
+int eb_store_org_people(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                        enum eb_people_filter filter, int64_t after, int limit, struct eb_arena *a,
+                        struct eb_person_list *out);
+/** Registers a person at in->org_id (write access needed). Validates codes; see registry_ids.h. */
+int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const struct eb_person *in,
+                           int64_t *id /* out */);
+int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                           const struct eb_person *in);
+
+/* ---- enrolments, posts, guardians (date ranges; history is never overwritten) ---------- */
+
+struct eb_enrolment {
+    int64_t id, person_id, class_id;
+    char *class_name; /* output */
+    char *start_date, *end_date; /* end_date NULL = current */
+};
+
+struct eb_post {
+    int64_t id, person_id, school_id;
+    char *school_name; /* output */
+    char *title;       /* e.g. "专任教师", "校长" */
+    char *subjects;    /* comma-separated subject names */
+    char *start_date, *end_date;
+};
+
+struct eb_teaching {
+    int64_t id, post_id, class_id;
+    char *subject;
+    int is_head_teacher;
+    char *start_date, *end_date;
+};
+
+struct eb_guardian {
+    int64_t id, parent_id, student_id;
+    char *relation; /* 父亲, 母亲, 其他监护人 ... */
+    char *start_date, *end_date;
+};
+
+/** Enrols a student in a class from start_date; fails with EB_ECONFLICT if already enrolled. */
+int eb_store_enrolment_create(struct eb_db *db, const struct eb_caller *c,
+                              const struct eb_enrolment *in, int64_t *id /* out */);
+/** Closes an open enrolment on end_date (the row stays: history). */
+int eb_store_enrolment_end(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                           const char *end_date);
+int eb_store_person_enrolments(struct eb_db *db, const struct eb_caller *c, int64_t person_id,
+                               struct eb_arena *a, size_t *n, struct eb_enrolment **items);
+
+int eb_store_post_create(struct eb_db *db, const struct eb_caller *c, const struct eb_post *in,
+                         int64_t *id /* out */);
+int eb_store_post_end(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                      const char *end_date);
+int eb_store_person_posts(struct eb_db *db, const struct eb_caller *c, int64_t person_id,
+                          struct eb_arena *a, size_t *n, struct eb_post **items);
+int eb_store_teaching_create(struct eb_db *db, const struct eb_caller *c,
+                             const struct eb_teaching *in, int64_t *id /* out */);
+
+int eb_store_guardian_create(struct eb_db *db, const struct eb_caller *c,
+                             const struct eb_guardian *in, int64_t *id /* out */);
+
+/* ---- accounts, roles, sessions, throttling ---------------------------------------------- */
+
+struct eb_account {
+    int64_t id;
+    char *login;
+    char *display_name;
+    char *password_hash; /* only filled by eb_store_account_by_login */
+    int64_t person_id;
+    int must_change_password;
+    int disabled;
+    char *created_at;
+};
+
+/** Creates an account; the caller needs write access on every grant's org (checked later). */
+int eb_store_account_create(struct eb_db *db, const struct eb_caller *c,
+                            const struct eb_account *in, int64_t *id /* out */);
+/** For login only: no scope check, fills password_hash. */
+int eb_store_account_by_login(struct eb_db *db, const char *login, struct eb_arena *a,
+                              struct eb_account *out);
+int eb_store_account_get(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                         struct eb_arena *a, struct eb_account *out);
+int eb_store_account_set_password(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                                  const char *password_hash, int must_change);
+/** Accounts with a grant in the caller's scope (system: all). */
+int eb_store_account_list(struct eb_db *db, const struct eb_caller *c, int64_t after, int limit,
+                          struct eb_arena *a, size_t *n, struct eb_account **items,
+                          int64_t *next /* out */);
+/** Grants role at org_id to account_id; the caller needs write access on org_id. */
+int eb_store_grant_add(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                       enum eb_role role, int64_t org_id, int64_t *id /* out */);
+/** The current grants of an account (with org paths and names). No scope check. */
+int eb_store_grants_of(struct eb_db *db, int64_t account_id, struct eb_arena *a, size_t *n,
+                       struct eb_grant **items);
+
+struct eb_session {
+    char *id_hash; /* hex SHA-256 of the cookie value; the value itself is never stored */
+    int64_t account_id;
+    char *csrf_token;
+    int64_t created_at, expires_at, last_seen_at; /* unix seconds */
+    char *client_addr;
+};
+
+int eb_store_session_create(struct eb_db *db, const struct eb_session *in);
+int eb_store_session_get(struct eb_db *db, const char *id_hash, struct eb_arena *a,
+                         struct eb_session *out);
+int eb_store_session_touch(struct eb_db *db, const char *id_hash, int64_t last_seen_at,
+                           int64_t expires_at);
+int eb_store_session_delete(struct eb_db *db, const char *id_hash);
+int eb_store_session_delete_account(struct eb_db *db, int64_t account_id);
+
+/**
+ * Login throttling: records a failure for key (e.g. "acct:zhang" or "ip:1.2.3.4") and returns
+ * the failure count in the current window; eb_store_throttle_get reads it without changing it.
+ */
+int eb_store_throttle_fail(struct eb_db *db, const char *key, int64_t now, int64_t *count,
+                           int64_t *last_at);
+int eb_store_throttle_get(struct eb_db *db, const char *key, int64_t *count, int64_t *last_at);
+int eb_store_throttle_clear(struct eb_db *db, const char *key);
+
+/* ---- audit ------------------------------------------------------------------------------ */
+
+struct eb_audit {
+    int64_t id;
+    int64_t at; /* unix ms */
+    int64_t account_id;
+    char *login; /* output */
+    char *client_addr;
+    char *action;      /* "org.create", "person.read_pii", "session.login" ... */
+    char *object_type; /* "org", "person", "account", ... */
+    int64_t object_id;
+    char *org_path;    /* where the object lives, for scoped reading */
+    char *before_json; /* NULL or a JSON document */
+    char *after_json;
+};
+
+/** Appends an entry; at, account_id and client_addr default from the caller when 0/NULL. */
+int eb_store_audit_add(struct eb_db *db, const struct eb_caller *c, const struct eb_audit *e);
+/** Entries under org_id (which needs EB_ACCESS_AUDIT), newest first, id < before (0 = newest). */
+int eb_store_audit_list(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                        int64_t before, int limit, struct eb_arena *a, size_t *n,
+                        struct eb_audit **items, int64_t *next /* out */);
+
+#endif

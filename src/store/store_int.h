@@ -1,0 +1,125 @@
+/*
+ * Inside the store: the backend interface and the statement helpers that the store's domain
+ * files (store_org.c, store_people.c, ...) are written with. Nothing outside src/store/
+ * includes this file.
+ *
+ * SQL is written once, portable between SQLite and PostgreSQL: parameters are '?', inserts
+ * return their key with RETURNING id, booleans are integers. A backend may rewrite the text
+ * (PostgreSQL turns '?' into $1..$n) but domain files never branch on the backend.
+ */
+#ifndef EB_STORE_INT_H
+#define EB_STORE_INT_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+
+#define EB__STORE_ROW 1
+#define EB__STORE_DONE 0
+
+struct eb__stmt; /* a prepared statement owned by one connection's cache */
+
+/** A backend: SQLite now, PostgreSQL next (same contract, tested by the same suite). */
+struct eb__store_backend {
+    int version;
+    const char *name;
+    int (*open)(const char *dsn, const struct eb_store_options *opt, void **impl /* out */);
+    void (*close)(void *impl);
+    int (*conn_open)(void *impl, void **conn /* out */);
+    void (*conn_close)(void *conn);
+    int (*exec)(void *conn, const char *sql); /* several statements, no parameters */
+    int (*prepare)(void *conn, const char *sql, void **stmt /* out */);
+    void (*finalize)(void *stmt);
+    int (*bind_int)(void *stmt, int idx, int64_t v); /* idx from 1 */
+    int (*bind_double)(void *stmt, int idx, double v);
+    int (*bind_text)(void *stmt, int idx, const char *s, size_t len);
+    int (*bind_blob)(void *stmt, int idx, const void *p, size_t len);
+    int (*bind_null)(void *stmt, int idx);
+    int (*step)(void *stmt); /* EB__STORE_ROW, EB__STORE_DONE or a negative enum eb_err */
+    int (*col_is_null)(void *stmt, int col); /* col from 0 */
+    int64_t (*col_int)(void *stmt, int col);
+    double (*col_double)(void *stmt, int col);
+    const char *(*col_text)(void *stmt, int col, size_t *len /* out, may be NULL */);
+    const void *(*col_blob)(void *stmt, int col, size_t *len /* out */);
+    void (*reset)(void *stmt); /* clears bindings and results */
+    int (*backup)(void *impl, const char *path);
+    const char *(*errmsg)(void *conn);
+};
+
+extern const struct eb__store_backend eb__store_sqlite;
+
+#define EB__STMT_CACHE 128
+
+struct eb_db {
+    struct eb_store *store;
+    const struct eb__store_backend *be;
+    void *conn;
+    int in_tx;
+    struct eb_db *next_free;
+    /* Prepared statements cached per connection, keyed by the address of their SQL text. */
+    struct {
+        const char *sql;
+        void *stmt;
+    } cache[EB__STMT_CACHE];
+    int n_cache;
+};
+
+struct eb_store {
+    const struct eb__store_backend *be;
+    void *impl;
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    struct eb_db *free_list;
+    struct eb_db **all;
+    int n_all;
+    unsigned char pii_key[32]; /* secretbox key for citizen IDs; see store_pii.c */
+    int has_pii_key;
+};
+
+/*
+ * Statement helpers. eb__q() returns the cached statement for a static SQL string (reset and
+ * ready to bind); pass the same string literal every time, its address is the cache key.
+ */
+struct eb__q {
+    struct eb_db *db;
+    void *stmt;
+    int n_bound;
+    int rc; /* first error, sticky */
+};
+
+int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q /* out */);
+void eb__q_int(struct eb__q *q, int64_t v);
+void eb__q_double(struct eb__q *q, double v);
+void eb__q_text(struct eb__q *q, const char *s); /* NULL binds NULL */
+void eb__q_blob(struct eb__q *q, const void *p, size_t len);
+void eb__q_null(struct eb__q *q);
+/** EB__STORE_ROW, EB__STORE_DONE or an error (a bind error is returned here). */
+int eb__q_step(struct eb__q *q);
+/** Step until done; for statements without rows. */
+int eb__q_exec(struct eb__q *q);
+/** Resets the statement so it can go back to the cache. Always call when done. */
+void eb__q_end(struct eb__q *q);
+
+int64_t eb__q_col_int(struct eb__q *q, int col);
+double eb__q_col_double(struct eb__q *q, int col);
+int eb__q_col_null(struct eb__q *q, int col);
+/** A copy of the column in the arena; NULL for SQL NULL. */
+char *eb__q_col_str(struct eb__q *q, int col, struct eb_arena *a);
+const void *eb__q_col_blob(struct eb__q *q, int col, size_t *len);
+
+/** Runs a whole SQL script (migrations). */
+int eb__db_exec(struct eb_db *db, const char *sql);
+
+/* Scope helpers shared by the domain files. */
+int eb__org_path(struct eb_db *db, int64_t org_id, char path[EB_PATH_MAX] /* out */,
+                 enum eb_org_kind *kind /* out, may be NULL */);
+
+/* Citizen ID encryption at rest (store_pii.c). */
+int eb__pii_seal(const struct eb_store *st, const char *plain, struct eb_arena *a,
+                 unsigned char **out, size_t *out_len);
+char *eb__pii_open(const struct eb_store *st, const unsigned char *sealed, size_t len,
+                   struct eb_arena *a);
+/** Keyed hash of a citizen ID for equality lookups (duplicate detection) without decrypting. */
+void eb__pii_blind_index(const struct eb_store *st, const char *plain, char hex[65] /* out */);
+
+#endif
