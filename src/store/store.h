@@ -76,7 +76,7 @@ struct eb_grant {
     enum eb_role role;
     int64_t org_id;
     char org_path[EB_PATH_MAX]; /* materialised path of org_id, e.g. "/1/12/345/" */
-    char *org_name;             /* may be NULL */
+    const char *org_name;             /* may be NULL */
 };
 
 /** Who is asking. system callers (the CLI, the demo generator) are not bounded. */
@@ -87,6 +87,7 @@ struct eb_caller {
     size_t n_grants;
     const struct eb_grant *grants;
     const char *client_addr; /* for the audit log; may be NULL */
+    int no_audit; /* with system: bulk loads (the demo generator) skip the audit rows */
 };
 
 /** What the caller wants to do with a row. */
@@ -128,22 +129,22 @@ struct eb_org {
     int64_t id;
     int64_t parent_id; /* 0 for the city */
     enum eb_org_kind kind;
-    char *name;
-    char *path;
-    char *division_code; /* GB/T 2260, 6 digits (city, district, school) */
+    const char *name;
+    const char *path;
+    const char *division_code; /* GB/T 2260, 6 digits (city, district, school) */
     /* schools */
-    char *school_code;  /* 学校标识码, 10 digits */
-    char *running_type; /* 办学类型, 3 digits, JY/T 1001 */
+    const char *school_code;  /* 学校标识码, 10 digits */
+    const char *running_type; /* 办学类型, 3 digits, JY/T 1001 */
     unsigned stages;    /* enum eb_stage bits */
-    char *urban_rural;  /* 城乡类型, 3 digits (111, 112, 121, 122, 123, 210, 220) */
-    char *address;
+    const char *urban_rural;  /* 城乡类型, 3 digits (111, 112, 121, 122, 123, 210, 220) */
+    const char *address;
     double lat, lon; /* 0,0 when unknown */
     int has_coords;
     /* grades and classes */
-    char *grade_code; /* 11..16, 21..24, 31..33, 01..03 (preschool), 41..43 (vocational) */
+    const char *grade_code; /* 11..16, 21..24, 31..33, 01..03 (preschool), 41..43 (vocational) */
     int school_year;  /* classes: the year the school year starts, e.g. 2026 for 2026-2027 */
     int64_t n_students; /* computed on read: current enrolments in the subtree (0 if not asked) */
-    char *closed_on;    /* YYYY-MM-DD or NULL */
+    const char *closed_on;    /* YYYY-MM-DD or NULL */
 };
 
 struct eb_org_list {
@@ -172,17 +173,17 @@ enum eb_sex { EB_SEX_UNKNOWN = 0, EB_SEX_MALE = 1, EB_SEX_FEMALE = 2 };
 
 struct eb_person {
     int64_t id;
-    char *name;
+    const char *name;
     enum eb_sex sex;
-    char *birth_date; /* YYYY-MM-DD */
-    char *citizen_id; /* input: plain; output: masked unless PII was granted (then plain) */
+    const char *birth_date; /* YYYY-MM-DD */
+    const char *citizen_id; /* input: plain; output: masked unless PII was granted (then plain) */
     int citizen_id_masked;
-    char *student_no; /* G/J/L + 18, or NULL */
-    char *staff_no;   /* 教师工号, or NULL */
-    char *phone;
+    const char *student_no; /* G/J/L + 18, or NULL */
+    const char *staff_no;   /* 教师工号, or NULL */
+    const char *phone;
     int64_t org_id; /* the school (or class) that registered the person */
-    char *org_name; /* output only */
-    char *kind;     /* output: "student", "teacher", "parent", "staff" */
+    const char *org_name; /* output only */
+    const char *kind;     /* output: "student", "teacher", "parent", "staff" */
 };
 
 struct eb_person_list {
@@ -214,29 +215,29 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
 
 struct eb_enrolment {
     int64_t id, person_id, class_id;
-    char *class_name; /* output */
-    char *start_date, *end_date; /* end_date NULL = current */
+    const char *class_name; /* output */
+    const char *start_date, *end_date; /* end_date NULL = current */
 };
 
 struct eb_post {
     int64_t id, person_id, school_id;
-    char *school_name; /* output */
-    char *title;       /* e.g. "专任教师", "校长" */
-    char *subjects;    /* comma-separated subject names */
-    char *start_date, *end_date;
+    const char *school_name; /* output */
+    const char *title;       /* e.g. "专任教师", "校长" */
+    const char *subjects;    /* comma-separated subject names */
+    const char *start_date, *end_date;
 };
 
 struct eb_teaching {
     int64_t id, post_id, class_id;
-    char *subject;
+    const char *subject;
     int is_head_teacher;
-    char *start_date, *end_date;
+    const char *start_date, *end_date;
 };
 
 struct eb_guardian {
     int64_t id, parent_id, student_id;
-    char *relation; /* 父亲, 母亲, 其他监护人 ... */
-    char *start_date, *end_date;
+    const char *relation; /* 父亲, 母亲, 其他监护人 ... */
+    const char *start_date, *end_date;
 };
 
 /** Enrols a student in a class from start_date; fails with EB_ECONFLICT if already enrolled. */
@@ -264,13 +265,13 @@ int eb_store_guardian_create(struct eb_db *db, const struct eb_caller *c,
 
 struct eb_account {
     int64_t id;
-    char *login;
-    char *display_name;
-    char *password_hash; /* only filled by eb_store_account_by_login */
+    const char *login;
+    const char *display_name;
+    const char *password_hash; /* only filled by eb_store_account_by_login */
     int64_t person_id;
     int must_change_password;
     int disabled;
-    char *created_at;
+    const char *created_at;
 };
 
 /** Creates an account; the caller needs write access on every grant's org (checked later). */
@@ -295,11 +296,11 @@ int eb_store_grants_of(struct eb_db *db, int64_t account_id, struct eb_arena *a,
                        struct eb_grant **items);
 
 struct eb_session {
-    char *id_hash; /* hex SHA-256 of the cookie value; the value itself is never stored */
+    const char *id_hash; /* hex SHA-256 of the cookie value; the value itself is never stored */
     int64_t account_id;
-    char *csrf_token;
+    const char *csrf_token;
     int64_t created_at, expires_at, last_seen_at; /* unix seconds */
-    char *client_addr;
+    const char *client_addr;
 };
 
 int eb_store_session_create(struct eb_db *db, const struct eb_session *in);
@@ -325,14 +326,14 @@ struct eb_audit {
     int64_t id;
     int64_t at; /* unix ms */
     int64_t account_id;
-    char *login; /* output */
-    char *client_addr;
-    char *action;      /* "org.create", "person.read_pii", "session.login" ... */
-    char *object_type; /* "org", "person", "account", ... */
+    const char *login; /* output */
+    const char *client_addr;
+    const char *action;      /* "org.create", "person.read_pii", "session.login" ... */
+    const char *object_type; /* "org", "person", "account", ... */
     int64_t object_id;
-    char *org_path;    /* where the object lives, for scoped reading */
-    char *before_json; /* NULL or a JSON document */
-    char *after_json;
+    const char *org_path;    /* where the object lives, for scoped reading */
+    const char *before_json; /* NULL or a JSON document */
+    const char *after_json;
 };
 
 /** Appends an entry; at, account_id and client_addr default from the caller when 0/NULL. */

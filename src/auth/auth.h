@@ -1,0 +1,40 @@
+/*
+ * Authentication and sessions: argon2id passwords (libsodium), session cookies, CSRF tokens,
+ * login throttling. The router calls eb_auth_resolve() and eb_auth_check_csrf() before every
+ * handler; the login and logout handlers live in auth_routes.c.
+ */
+#ifndef EB_AUTH_H
+#define EB_AUTH_H
+
+#include <stddef.h>
+
+#include "http/http.h"
+
+#define EB_SESSION_COOKIE "eb_session"
+#define EB_CSRF_HEADER "X-CSRF-Token"
+
+/** Hashes a password with argon2id (parameters in docs/SECURITY.md). Returns a malloc'd
+ * encoded hash string (free with eb_free) or NULL on failure. */
+char *eb_auth_password_hash(const char *password);
+/** 0 when password matches the encoded hash, EB_EAUTH otherwise. */
+int eb_auth_password_verify(const char *hash, const char *password);
+/** Password rules for chosen passwords: EB_EINVAL with a message key in *why. */
+int eb_auth_password_check_rules(const char *password, const char **why);
+
+/**
+ * Reads the session cookie; when it names a live session, fills r->caller (grants included),
+ * r->account, r->session_hash and r->csrf_token and slides the idle expiry. Anonymous callers
+ * keep r->caller.account_id == 0. Returns 0, or an error for a database failure.
+ */
+int eb_auth_resolve(struct eb_req *r);
+/** 0 when the X-CSRF-Token header equals the session's token (constant time), else
+ * EB_EDENIED. */
+int eb_auth_check_csrf(const struct eb_req *r);
+
+/* Handlers (auth_routes.c). */
+int eb_auth_login_handler(struct eb_req *r);  /* POST /api/v1/session */
+int eb_auth_logout_handler(struct eb_req *r); /* DELETE /api/v1/session */
+int eb_auth_me_handler(struct eb_req *r);     /* GET /api/v1/me */
+int eb_auth_password_handler(struct eb_req *r); /* PUT /api/v1/me/password */
+
+#endif

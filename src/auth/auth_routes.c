@@ -1,0 +1,182 @@
+/* Handlers for logging in and out, the caller's own session, and changing one's password. */
+#include "auth/auth.h"
+#include "auth/auth_int.h"
+#include "app.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "json/json.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include <sodium.h>
+
+/* Verified when the login does not exist, so that a miss costs as much time as a hit. */
+static const char *dummy_hash(void)
+{
+    static char *hash;
+    static atomic_int ready;
+    if (!atomic_load(&ready)) {
+        char *h = eb_auth_password_hash("edubrain-timing-equaliser");
+        if (h) {
+            hash = h;
+            atomic_store(&ready, 1);
+        }
+    }
+    return hash;
+}
+
+static json_t *org_ref(const struct eb_grant *g)
+{
+    return json_pack("{s:I, s:o, s:s}", "id", (json_int_t)g->org_id, "name",
+                     eb_json_str_or_null(g->org_name), "path", g->org_path);
+}
+
+/** The session document shared by login and GET /me. */
+static json_t *session_doc(const struct eb_req *r)
+{
+    const struct eb_account *a = r->account;
+    json_t *user = json_pack(
+        "{s:I, s:s, s:o, s:o, s:b}", "id", (json_int_t)a->id, "login", a->login, "display_name",
+        eb_json_str_or_null(a->display_name), "person_id",
+        a->person_id ? json_integer(a->person_id) : json_null(), "must_change_password",
+        a->must_change_password);
+    json_t *roles = json_array();
+    for (size_t i = 0; i < r->caller.n_grants; i++) {
+        const struct eb_grant *g = &r->caller.grants[i];
+        json_array_append_new(roles, json_pack("{s:s, s:o}", "role", eb_role_name(g->role),
+                                               "org", org_ref(g)));
+    }
+    return json_pack("{s:o, s:o, s:s}", "user", user, "roles", roles, "csrf_token",
+                     r->csrf_token ? r->csrf_token : "");
+}
+
+static const char *first_grant_path(const struct eb_req *r)
+{
+    return r->caller.n_grants ? r->caller.grants[0].org_path : NULL;
+}
+
+int eb_auth_login_handler(struct eb_req *r)
+{
+    static const struct eb_json_field fields[] = {
+        {"login", EB_JSON_STRING, 1, 0, 64},
+        {"password", EB_JSON_STRING, 1, 0, 256},
+    };
+    const char *why = NULL;
+    if (eb_json_check(r->json, fields, 2, r->arena, &why))
+        return eb_http_error(r, 400, "invalid_field", why);
+    const char *login = eb_json_str(r->json, "login");
+    const char *password = eb_json_str(r->json, "password");
+    int64_t now = eb__auth_now();
+
+    int64_t wait_s = 0;
+    int rc = eb__auth_throttle_check(r->db, login, r->client_addr, now, &wait_s);
+    if (rc)
+        return rc;
+    if (wait_s > 0) {
+        atomic_fetch_add(&r->app->metrics.logins_throttled, 1);
+        eb_http_add_header(r, "Retry-After", eb_arena_printf(r->arena, "%lld", (long long)wait_s));
+        return eb_http_error(r, 429, "throttled",
+                             eb_arena_printf(r->arena, "retry after %lld s", (long long)wait_s));
+    }
+
+    struct eb_account acc = {0};
+    rc = eb_store_account_by_login(r->db, login, r->arena, &acc);
+    if (rc && rc != EB_ENOTFOUND)
+        return rc;
+    int ok;
+    if (rc == EB_ENOTFOUND) {
+        eb_auth_password_verify(dummy_hash(), password);
+        ok = 0;
+    } else {
+        ok = eb_auth_password_verify(acc.password_hash, password) == 0 && !acc.disabled;
+    }
+    if (!ok) {
+        atomic_fetch_add(&r->app->metrics.logins_failed, 1);
+        rc = eb__auth_throttle_fail(r->db, login, r->client_addr, now);
+        if (rc)
+            return rc;
+        if (acc.id && acc.password_hash) {
+            struct eb_caller who = {.account_id = acc.id, .client_addr = r->client_addr};
+            struct eb_audit e = {.action = "session.login_failed", .object_type = "account",
+                                 .object_id = acc.id};
+            eb_store_audit_add(r->db, &who, &e);
+        }
+        return eb_http_error(r, 401, "bad_credentials", NULL);
+    }
+    rc = eb__auth_throttle_success(r->db, login, r->client_addr);
+    if (rc)
+        return rc;
+    /* A session that was already open in this browser ends: a new id at every login. */
+    if (r->session_hash)
+        eb_store_session_delete(r->db, r->session_hash);
+    rc = eb__auth_session_start(r, acc.id);
+    if (rc)
+        return rc;
+    rc = eb__auth_load_caller(r, acc.id);
+    if (rc)
+        return rc;
+    struct eb_audit e = {.action = "session.login", .object_type = "account", .object_id = acc.id,
+                         .org_path = first_grant_path(r)};
+    eb_store_audit_add(r->db, &r->caller, &e);
+    atomic_fetch_add(&r->app->metrics.logins_ok, 1);
+    return eb_http_json(r, 200, session_doc(r));
+}
+
+int eb_auth_logout_handler(struct eb_req *r)
+{
+    int rc = eb_store_session_delete(r->db, r->session_hash);
+    if (rc && rc != EB_ENOTFOUND)
+        return rc;
+    struct eb_audit e = {.action = "session.logout", .object_type = "account",
+                         .object_id = r->caller.account_id,
+                         .org_path = first_grant_path(r)};
+    eb_store_audit_add(r->db, &r->caller, &e);
+    eb__auth_session_clear_cookie(r);
+    r->status = 204;
+    return 0;
+}
+
+int eb_auth_me_handler(struct eb_req *r)
+{
+    return eb_http_json(r, 200, session_doc(r));
+}
+
+/* PUT /api/v1/me/password: the owner changes their password (old one required). */
+int eb_auth_password_handler(struct eb_req *r)
+{
+    static const struct eb_json_field fields[] = {
+        {"old_password", EB_JSON_STRING, 1, 0, 256},
+        {"new_password", EB_JSON_STRING, 1, 0, 256},
+    };
+    const char *why = NULL;
+    if (eb_json_check(r->json, fields, 2, r->arena, &why))
+        return eb_http_error(r, 400, "invalid_field", why);
+    const char *old_pw = eb_json_str(r->json, "old_password");
+    const char *new_pw = eb_json_str(r->json, "new_password");
+    struct eb_account acc = {0};
+    int rc = eb_store_account_by_login(r->db, r->account->login, r->arena, &acc);
+    if (rc)
+        return rc;
+    if (eb_auth_password_verify(acc.password_hash, old_pw) != 0)
+        return eb_http_error(r, 400, "bad_old_password", NULL);
+    if (eb_auth_password_check_rules(new_pw, &why))
+        return eb_http_error(r, 400, why, NULL);
+    if (strcmp(old_pw, new_pw) == 0)
+        return eb_http_error(r, 400, "password_unchanged", NULL);
+    char *hash = eb_auth_password_hash(new_pw);
+    if (!hash)
+        return EB_EINTERNAL;
+    rc = eb_store_account_set_password(r->db, &r->caller, acc.id, hash, 0);
+    eb_free(hash);
+    if (rc)
+        return rc;
+    /* Other sessions of this account end; this one stays with a fresh id. */
+    rc = eb_store_session_delete_account(r->db, acc.id);
+    if (rc && rc != EB_ENOTFOUND)
+        return rc;
+    rc = eb__auth_session_start(r, acc.id);
+    if (rc)
+        return rc;
+    return eb_http_json(r, 200, session_doc(r));
+}

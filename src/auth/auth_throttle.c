@@ -1,0 +1,104 @@
+/*
+ * Failed-login throttling with escalating delays, never a lock-out.
+ *
+ * Three counters, each with its own free attempts and delay cap:
+ *   login+address  5 free, then 1 s, 2 s, 4 s ... up to 15 min (a guesser at one machine);
+ *   address       30 free, then up to 5 min (one machine trying many accounts; a school's
+ *                 NAT shares an address, so the free allowance is generous);
+ *   login         50 free, then up to 60 s (a distributed guess at one account).
+ * The per-login cap is short on purpose: a student who mistypes a teacher's login on purpose
+ * can delay that teacher by at most a minute from another machine, never lock them out.
+ * Failures are forgotten 15 minutes after the last one. Counters live in the store so that all
+ * server processes share them.
+ */
+#include "auth/auth_int.h"
+#include "core/err.h"
+
+#include <stdio.h>
+
+#define WINDOW_S (15 * 60)
+
+struct policy {
+    const char *prefix;
+    int64_t free_attempts, cap_s;
+    int uses_login, uses_addr;
+};
+
+static const struct policy policies[] = {
+    {"la:", 5, 15 * 60, 1, 1},
+    {"a:", 30, 5 * 60, 0, 1},
+    {"l:", 50, 60, 1, 0},
+};
+
+int64_t eb__auth_throttle_delay(int64_t failures, int64_t free_attempts, int64_t cap_s)
+{
+    if (failures < free_attempts)
+        return 0;
+    int64_t over = failures - free_attempts;
+    if (over >= 30)
+        return cap_s;
+    int64_t d = (int64_t)1 << over;
+    return d < cap_s ? d : cap_s;
+}
+
+static void make_key(char *key, size_t size, const struct policy *p, const char *login,
+                     const char *addr)
+{
+    snprintf(key, size, "%s%s%s%s", p->prefix, p->uses_login ? login : "",
+             p->uses_login && p->uses_addr ? "|" : "", p->uses_addr ? addr : "");
+}
+
+int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *addr, int64_t now,
+                            int64_t *wait_s)
+{
+    *wait_s = 0;
+    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+        char key[512];
+        make_key(key, sizeof(key), &policies[i], login, addr);
+        int64_t count = 0, last = 0;
+        int rc = eb_store_throttle_get(db, key, &count, &last);
+        if (rc == EB_ENOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (now - last > WINDOW_S)
+            continue;
+        int64_t delay = eb__auth_throttle_delay(count, policies[i].free_attempts,
+                                                policies[i].cap_s);
+        int64_t wait = last + delay - now;
+        if (wait > *wait_s)
+            *wait_s = wait;
+    }
+    return 0;
+}
+
+int eb__auth_throttle_fail(struct eb_db *db, const char *login, const char *addr, int64_t now)
+{
+    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+        char key[512];
+        make_key(key, sizeof(key), &policies[i], login, addr);
+        int64_t count = 0, last = 0;
+        int rc = eb_store_throttle_get(db, key, &count, &last);
+        if (rc == 0 && now - last > WINDOW_S)
+            eb_store_throttle_clear(db, key);
+        rc = eb_store_throttle_fail(db, key, now, &count, &last);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int eb__auth_throttle_success(struct eb_db *db, const char *login, const char *addr)
+{
+    /* Success clears this login's counters; the address counter keeps counting other logins. */
+    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+        if (!policies[i].uses_login)
+            continue;
+        char key[512];
+        make_key(key, sizeof(key), &policies[i], login, addr);
+        int rc = eb_store_throttle_clear(db, key);
+        if (rc && rc != EB_ENOTFOUND)
+            return rc;
+    }
+    return 0;
+}

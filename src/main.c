@@ -1,0 +1,43 @@
+/* edubrain: one binary, many subcommands. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fputs("edubrain: the city smart-education platform\n"
+          "\n"
+          "usage: edubrain COMMAND [OPTIONS]   (edubrain COMMAND --help for its options)\n"
+          "\n"
+          "commands:\n"
+          "  serve    serve the platform over HTTP\n"
+          "  demo     create a database holding a synthetic city\n"
+          "  user     add accounts, set passwords, list accounts\n"
+          "  backup   an online, consistent copy of the database\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "serve") == 0)
+        return eb_cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "demo") == 0)
+        return eb_cli_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0)
+        return eb_cli_user(argc - 1, argv + 1);
+    if (strcmp(cmd, "backup") == 0)
+        return eb_cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "edubrain: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,202 @@
+/* Handlers for accounts (people who log in) and the audit log. */
+#include "auth/auth.h"
+#include "registry/registry.h"
+#include "registry/registry_int.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "json/json.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static json_t *account_json(const struct eb_account *a)
+{
+    return json_pack("{s:I, s:s, s:o, s:o, s:b, s:b, s:o}", "id", (json_int_t)a->id, "login",
+                     a->login, "display_name", eb_json_str_or_null(a->display_name), "person_id",
+                     a->person_id ? json_integer(a->person_id) : json_null(),
+                     "must_change_password", a->must_change_password, "disabled", a->disabled,
+                     "created_at", eb_json_str_or_null(a->created_at));
+}
+
+int eb_registry_account_list(struct eb_req *r)
+{
+    int64_t after, next = 0;
+    int limit;
+    if (eb_registry_page_args(r, &after, &limit))
+        return eb_http_error(r, 400, "bad_request", "after/limit");
+    size_t n = 0;
+    struct eb_account *items = NULL;
+    int rc = eb_store_account_list(r->db, &r->caller, after, limit, r->arena, &n, &items, &next);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, account_json(&items[i]));
+    return eb_http_json(r, 200, eb_registry_page(arr, next));
+}
+
+static int valid_login(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+int eb_registry_account_create(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"login", EB_JSON_STRING, 1, 0, 64},
+        {"password", EB_JSON_STRING, 1, 0, 256},
+        {"display_name", EB_JSON_STRING, 1, 0, 60},
+        {"person_id", EB_JSON_INT, 0, 1, 0},
+        {"must_change_password", EB_JSON_BOOL, 0, 1, 0},
+        {"roles", EB_JSON_ARRAY, 1, 0, 0},
+    };
+    static const struct eb_json_field role_f[] = {
+        {"role", EB_JSON_STRING, 1, 0, 20},
+        {"org_id", EB_JSON_INT, 1, 0, 0},
+    };
+    const char *why = NULL;
+    if (eb_json_check(r->json, f, sizeof(f) / sizeof(f[0]), r->arena, &why))
+        return eb_http_error(r, 400, "invalid_field", why);
+    struct eb_account a = {0};
+    a.login = eb_json_str(r->json, "login");
+    a.display_name = eb_json_str(r->json, "display_name");
+    eb_json_int(r->json, "person_id", &a.person_id);
+    const json_t *must = json_object_get(r->json, "must_change_password");
+    a.must_change_password = must ? json_is_true(must) : 1;
+    const char *password = eb_json_str(r->json, "password");
+    if (!valid_login(a.login))
+        return eb__registry_bad_field(r, "login", "3..64 of a-z A-Z 0-9 . _ -");
+    if (eb_auth_password_check_rules(password, &why))
+        return eb_http_error(r, 400, why, NULL);
+    const json_t *roles = json_object_get(r->json, "roles");
+    size_t n_roles = json_array_size(roles);
+    if (n_roles == 0 || n_roles > 16)
+        return eb__registry_bad_field(r, "roles", "1..16 roles");
+    size_t i;
+    const json_t *g;
+    json_array_foreach(roles, i, g)
+    {
+        if (!json_is_object(g) ||
+            eb_json_check(g, role_f, sizeof(role_f) / sizeof(role_f[0]), r->arena, &why))
+            return eb__registry_bad_field(r, "roles", why ? why : "expected objects");
+        if (eb_role_parse(eb_json_str(g, "role")) == EB_ROLE_NONE)
+            return eb__registry_bad_field(r, "roles", "unknown role");
+    }
+    if (a.person_id) {
+        struct eb_person p;
+        int prc = eb_store_person_get(r->db, &r->caller, a.person_id, 0, r->arena, &p);
+        if (prc == EB_ENOTFOUND)
+            return eb_http_error(r, 404, "not_found", "person_id");
+        if (prc)
+            return prc;
+    }
+    char *hash = eb_auth_password_hash(password);
+    if (!hash)
+        return EB_EINTERNAL;
+    a.password_hash = hash;
+    int64_t id = 0;
+    int rc = eb_db_begin(r->db);
+    if (rc)
+        goto done;
+    rc = eb_store_account_create(r->db, &r->caller, &a, &id);
+    json_array_foreach(roles, i, g)
+    {
+        if (rc)
+            break;
+        int64_t org_id = 0, gid;
+        eb_json_int(g, "org_id", &org_id);
+        rc = eb_store_grant_add(r->db, &r->caller, id, eb_role_parse(eb_json_str(g, "role")),
+                                org_id, &gid);
+    }
+    if (rc) {
+        eb_db_rollback(r->db);
+        goto done;
+    }
+    rc = eb_db_commit(r->db);
+done:
+    eb_free(hash);
+    if (rc == EB_EEXIST)
+        return eb_http_error(r, 409, "exists", "login");
+    if (rc == EB_ENOTFOUND)
+        return eb_http_error(r, 404, "not_found", "roles.org_id");
+    if (rc == EB_EINVAL)
+        return eb__registry_bad_field(r, "roles", "role does not fit the org's kind");
+    if (rc)
+        return rc;
+    struct eb_account out;
+    rc = eb_store_account_get(r->db, &r->caller, id, r->arena, &out);
+    if (rc)
+        return rc;
+    return eb_http_json(r, 201, account_json(&out));
+}
+
+static json_t *parse_or_null(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_loads(s, 0, NULL);
+    return j ? j : json_string(s);
+}
+
+int eb_registry_audit_list(struct eb_req *r)
+{
+    int64_t before = 0, org_id = 0;
+    const char *org = eb_http_query(r, "org");
+    const char *b = eb_http_query(r, "before");
+    int limit = 100;
+    const char *l = eb_http_query(r, "limit");
+    if (!org && r->caller.n_grants)
+        org_id = r->caller.grants[0].org_id;
+    char *end = NULL;
+    if (org) {
+        org_id = strtoll(org, &end, 10);
+        if (!*org || *end || org_id <= 0)
+            return eb_http_error(r, 400, "bad_request", "org");
+    }
+    if (b) {
+        before = strtoll(b, &end, 10);
+        if (!*b || *end || before < 0)
+            return eb_http_error(r, 400, "bad_request", "before");
+    }
+    if (l) {
+        long v = strtol(l, &end, 10);
+        if (!*l || *end || v < 1 || v > 500)
+            return eb_http_error(r, 400, "bad_request", "limit");
+        limit = (int)v;
+    }
+    size_t n = 0;
+    int64_t next = 0;
+    struct eb_audit *items = NULL;
+    int rc = eb_store_audit_list(r->db, &r->caller, org_id, before, limit, r->arena, &n, &items,
+                                 &next);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct eb_audit *e = &items[i];
+        char at[32];
+        time_t secs = (time_t)(e->at / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        json_array_append_new(
+            arr, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
+                           (json_int_t)e->id, "at", at, "login", eb_json_str_or_null(e->login),
+                           "client_addr", eb_json_str_or_null(e->client_addr), "action",
+                           e->action ? e->action : "", "object_type",
+                           eb_json_str_or_null(e->object_type), "object_id",
+                           e->object_id ? json_integer(e->object_id) : json_null(), "before",
+                           parse_or_null(e->before_json), "after", parse_or_null(e->after_json)));
+    }
+    return eb_http_json(r, 200, eb_registry_page(arr, next));
+}

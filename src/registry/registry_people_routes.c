@@ -1,0 +1,328 @@
+/* Handlers for people and their links: enrolments, posts, teaching duties, guardians. */
+#include "registry/registry.h"
+#include "registry/registry_ids.h"
+#include "registry/registry_int.h"
+#include "core/err.h"
+#include "json/json.h"
+
+#include <string.h>
+
+static const struct eb_json_field person_fields[] = {
+    {"org_id", EB_JSON_INT, 1, 0, 0},
+    {"name", EB_JSON_STRING, 1, 0, 60},
+    {"sex", EB_JSON_STRING, 1, 0, 8},
+    {"birth_date", EB_JSON_STRING, 1, 0, 10},
+    {"citizen_id", EB_JSON_STRING, 0, 1, 18},
+    {"student_no", EB_JSON_STRING, 0, 1, 19},
+    {"staff_no", EB_JSON_STRING, 0, 1, 32},
+    {"phone", EB_JSON_STRING, 0, 1, 20},
+};
+
+static int parse_sex(const char *s, enum eb_sex *out)
+{
+    if (strcmp(s, "male") == 0)
+        *out = EB_SEX_MALE;
+    else if (strcmp(s, "female") == 0)
+        *out = EB_SEX_FEMALE;
+    else
+        return EB_EINVAL;
+    return 0;
+}
+
+static int valid_phone(const char *p)
+{
+    size_t n = strlen(p);
+    if (n < 5 || n > 20)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (i == 0 && p[i] == '+') || p[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* Validates the person fields present in r->json into p. Returns 1 when a 400 was set. */
+static int read_person(struct eb_req *r, struct eb_person *p)
+{
+    const char *why = NULL;
+    const char *sex = eb_json_str(r->json, "sex");
+    p->name = eb_json_str(r->json, "name");
+    p->birth_date = eb_json_str(r->json, "birth_date");
+    p->student_no = eb_json_str(r->json, "student_no");
+    p->staff_no = eb_json_str(r->json, "staff_no");
+    p->phone = eb_json_str(r->json, "phone");
+    const char *cid = eb_json_str(r->json, "citizen_id");
+    if (sex && parse_sex(sex, &p->sex))
+        return eb__registry_bad_field(r, "sex", "must be male or female"), 1;
+    if (eb__registry_check_date(r, "birth_date", 0))
+        return 1;
+    if (cid) {
+        /* Stored upper case: a lower-case x check character is accepted as typed. */
+        char *up = eb_arena_strdup(r->arena, cid);
+        if (up[0] && up[strlen(up) - 1] == 'x')
+            up[strlen(up) - 1] = 'X';
+        if (eb_citizen_id_check(up, &why))
+            return eb__registry_bad_field(r, "citizen_id", why), 1;
+        char birth[11];
+        if (p->birth_date && eb_citizen_id_birth(up, birth) == 0 &&
+            strcmp(birth, p->birth_date) != 0)
+            return eb__registry_bad_field(r, "birth_date", "differs from the citizen ID"), 1;
+        if (p->sex && eb_citizen_id_sex(up) != p->sex)
+            return eb__registry_bad_field(r, "sex", "differs from the citizen ID"), 1;
+        p->citizen_id = up;
+    }
+    if (p->student_no && eb_student_no_check(p->student_no, &why))
+        return eb__registry_bad_field(r, "student_no", why), 1;
+    if (p->phone && !valid_phone(p->phone))
+        return eb__registry_bad_field(r, "phone", "digits, '+' and '-' only, 5..20"), 1;
+    return 0;
+}
+
+static json_t *person_detail(struct eb_req *r, const struct eb_person *p, int *rc)
+{
+    json_t *j = eb_registry_person_json(p);
+    size_t n = 0;
+    struct eb_enrolment *en = NULL;
+    *rc = eb_store_person_enrolments(r->db, &r->caller, p->id, r->arena, &n, &en);
+    if (*rc)
+        goto done;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o}", "id", (json_int_t)en[i].id, "class",
+                           "id", (json_int_t)en[i].class_id, "name",
+                           eb_json_str_or_null(en[i].class_name), "start_date",
+                           eb_json_str_or_null(en[i].start_date), "end_date",
+                           eb_json_str_or_null(en[i].end_date)));
+    json_object_set_new(j, "enrolments", arr);
+    struct eb_post *posts = NULL;
+    *rc = eb_store_person_posts(r->db, &r->caller, p->id, r->arena, &n, &posts);
+    if (*rc)
+        goto done;
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o, s:o, s:o}", "id",
+                           (json_int_t)posts[i].id, "school", "id", (json_int_t)posts[i].school_id,
+                           "name", eb_json_str_or_null(posts[i].school_name), "title",
+                           eb_json_str_or_null(posts[i].title), "subjects",
+                           eb_json_str_or_null(posts[i].subjects), "start_date",
+                           eb_json_str_or_null(posts[i].start_date), "end_date",
+                           eb_json_str_or_null(posts[i].end_date)));
+    json_object_set_new(j, "posts", arr);
+done:
+    if (*rc) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+int eb_registry_person_get(struct eb_req *r)
+{
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    const char *pii = eb_http_query(r, "pii");
+    int want_pii = pii && strcmp(pii, "1") == 0;
+    struct eb_person p;
+    int rc = eb_store_person_get(r->db, &r->caller, id, want_pii, r->arena, &p);
+    if (rc)
+        return rc;
+    json_t *j = person_detail(r, &p, &rc);
+    if (!j)
+        return rc;
+    return eb_http_json(r, 200, j);
+}
+
+int eb_registry_person_create(struct eb_req *r)
+{
+    const char *why = NULL;
+    if (eb_json_check(r->json, person_fields, sizeof(person_fields) / sizeof(person_fields[0]),
+                      r->arena, &why))
+        return eb_http_error(r, 400, "invalid_field", why);
+    struct eb_person p = {0};
+    eb_json_int(r->json, "org_id", &p.org_id);
+    if (read_person(r, &p))
+        return 0;
+    int64_t id;
+    int rc = eb_store_person_create(r->db, &r->caller, &p, &id);
+    if (rc == EB_EEXIST)
+        return eb_http_error(r, 409, "exists", "student_no");
+    if (rc)
+        return rc;
+    rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &p);
+    if (rc)
+        return rc;
+    return eb_http_json(r, 201, eb_registry_person_json(&p));
+}
+
+int eb_registry_person_update(struct eb_req *r)
+{
+    static const struct eb_json_field fields[] = {
+        {"name", EB_JSON_STRING, 0, 0, 60},        {"sex", EB_JSON_STRING, 0, 0, 8},
+        {"birth_date", EB_JSON_STRING, 0, 0, 10},  {"citizen_id", EB_JSON_STRING, 0, 1, 18},
+        {"student_no", EB_JSON_STRING, 0, 1, 19},  {"staff_no", EB_JSON_STRING, 0, 1, 32},
+        {"phone", EB_JSON_STRING, 0, 1, 20},
+    };
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    const char *why = NULL;
+    if (eb_json_check(r->json, fields, sizeof(fields) / sizeof(fields[0]), r->arena, &why))
+        return eb_http_error(r, 400, "invalid_field", why);
+    struct eb_person cur;
+    int rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &cur);
+    if (rc)
+        return rc;
+    struct eb_person p = {0};
+    if (read_person(r, &p))
+        return 0;
+    /* A PATCH keeps what it does not name; the stored citizen ID is kept unless replaced. */
+    if (!p.name)
+        p.name = cur.name;
+    if (!p.sex)
+        p.sex = cur.sex;
+    if (!p.birth_date)
+        p.birth_date = cur.birth_date;
+    if (!p.student_no)
+        p.student_no = cur.student_no;
+    if (!p.staff_no)
+        p.staff_no = cur.staff_no;
+    if (!p.phone)
+        p.phone = cur.phone;
+    p.org_id = cur.org_id;
+    rc = eb_store_person_update(r->db, &r->caller, id, &p);
+    if (rc == EB_EEXIST)
+        return eb_http_error(r, 409, "exists", "student_no");
+    if (rc)
+        return rc;
+    rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &p);
+    if (rc)
+        return rc;
+    return eb_http_json(r, 200, eb_registry_person_json(&p));
+}
+
+static int check_body(struct eb_req *r, const struct eb_json_field *f, size_t n)
+{
+    const char *why = NULL;
+    if (eb_json_check(r->json, f, n, r->arena, &why)) {
+        eb_http_error(r, 400, "invalid_field", why);
+        return 1;
+    }
+    return 0;
+}
+
+static int created(struct eb_req *r, int rc, int64_t id)
+{
+    if (rc == EB_ECONFLICT)
+        return eb_http_error(r, 409, "conflict", NULL);
+    if (rc == EB_EEXIST)
+        return eb_http_error(r, 409, "exists", NULL);
+    if (rc)
+        return rc;
+    return eb_http_json(r, 201, json_pack("{s:I}", "id", (json_int_t)id));
+}
+
+int eb_registry_enrolment_create(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"person_id", EB_JSON_INT, 1, 0, 0},
+        {"class_id", EB_JSON_INT, 1, 0, 0},
+        {"start_date", EB_JSON_STRING, 1, 0, 10},
+    };
+    if (check_body(r, f, 3) || eb__registry_check_date(r, "start_date", 1))
+        return 0;
+    struct eb_enrolment e = {0};
+    eb_json_int(r->json, "person_id", &e.person_id);
+    eb_json_int(r->json, "class_id", &e.class_id);
+    e.start_date = eb_json_str(r->json, "start_date");
+    int64_t id = 0;
+    return created(r, eb_store_enrolment_create(r->db, &r->caller, &e, &id), id);
+}
+
+static int end_link(struct eb_req *r, int (*end)(struct eb_db *, const struct eb_caller *,
+                                                  int64_t, const char *))
+{
+    static const struct eb_json_field f[] = {{"end_date", EB_JSON_STRING, 1, 0, 10}};
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    if (check_body(r, f, 1) || eb__registry_check_date(r, "end_date", 1))
+        return 0;
+    int rc = end(r->db, &r->caller, id, eb_json_str(r->json, "end_date"));
+    if (rc == EB_ECONFLICT)
+        return eb_http_error(r, 409, "conflict", "already ended or ends before it starts");
+    if (rc)
+        return rc;
+    return eb_http_json(r, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "end_date",
+                                          eb_json_str(r->json, "end_date")));
+}
+
+int eb_registry_enrolment_end(struct eb_req *r)
+{
+    return end_link(r, eb_store_enrolment_end);
+}
+
+int eb_registry_post_create(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"person_id", EB_JSON_INT, 1, 0, 0},     {"school_id", EB_JSON_INT, 1, 0, 0},
+        {"title", EB_JSON_STRING, 1, 0, 40},     {"subjects", EB_JSON_STRING, 0, 1, 200},
+        {"start_date", EB_JSON_STRING, 1, 0, 10},
+    };
+    if (check_body(r, f, 5) || eb__registry_check_date(r, "start_date", 1))
+        return 0;
+    struct eb_post p = {0};
+    eb_json_int(r->json, "person_id", &p.person_id);
+    eb_json_int(r->json, "school_id", &p.school_id);
+    p.title = eb_json_str(r->json, "title");
+    p.subjects = eb_json_str(r->json, "subjects");
+    p.start_date = eb_json_str(r->json, "start_date");
+    int64_t id = 0;
+    return created(r, eb_store_post_create(r->db, &r->caller, &p, &id), id);
+}
+
+int eb_registry_post_end(struct eb_req *r)
+{
+    return end_link(r, eb_store_post_end);
+}
+
+int eb_registry_teaching_create(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"post_id", EB_JSON_INT, 1, 0, 0},           {"class_id", EB_JSON_INT, 1, 0, 0},
+        {"subject", EB_JSON_STRING, 1, 0, 40},       {"is_head_teacher", EB_JSON_BOOL, 0, 1, 0},
+        {"start_date", EB_JSON_STRING, 1, 0, 10},
+    };
+    if (check_body(r, f, 5) || eb__registry_check_date(r, "start_date", 1))
+        return 0;
+    struct eb_teaching t = {0};
+    eb_json_int(r->json, "post_id", &t.post_id);
+    eb_json_int(r->json, "class_id", &t.class_id);
+    t.subject = eb_json_str(r->json, "subject");
+    t.is_head_teacher = json_is_true(json_object_get(r->json, "is_head_teacher"));
+    t.start_date = eb_json_str(r->json, "start_date");
+    int64_t id = 0;
+    return created(r, eb_store_teaching_create(r->db, &r->caller, &t, &id), id);
+}
+
+int eb_registry_guardian_create(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"parent_id", EB_JSON_INT, 1, 0, 0},
+        {"student_id", EB_JSON_INT, 1, 0, 0},
+        {"relation", EB_JSON_STRING, 1, 0, 20},
+        {"start_date", EB_JSON_STRING, 1, 0, 10},
+    };
+    if (check_body(r, f, 4) || eb__registry_check_date(r, "start_date", 1))
+        return 0;
+    struct eb_guardian g = {0};
+    eb_json_int(r->json, "parent_id", &g.parent_id);
+    eb_json_int(r->json, "student_id", &g.student_id);
+    if (g.parent_id == g.student_id)
+        return eb__registry_bad_field(r, "parent_id", "a person cannot be their own guardian");
+    g.relation = eb_json_str(r->json, "relation");
+    g.start_date = eb_json_str(r->json, "start_date");
+    int64_t id = 0;
+    return created(r, eb_store_guardian_create(r->db, &r->caller, &g, &id), id);
+}
