@@ -23,8 +23,10 @@ UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
-REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o)
-ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o)
+# Sources generated at build time: the store's migrations embedded as C strings.
+GEN_SRC  := build/gen/store_migrations_sqlite.c build/gen/api_openapi.c
+REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o) $(GEN_SRC:%.c=build/rel/%.o)
+ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o) $(GEN_SRC:%.c=build/asan/%.o)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 .PHONY: all run test setup setup-test web unit e2e browser fuzz fuzz-replay format lint clean bench
@@ -48,6 +50,14 @@ build/asan/edubrain: $(ASAN_OBJ) build/asan/src/main.o
 build/asan/unit_tests: $(ASAN_OBJ) $(UNIT_SRC:%.c=build/asan/%.o)
 	$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka
 
+build/gen/store_migrations_sqlite.c: tools/embed_sql.sh $(sort $(wildcard src/store/migrations/sqlite/*.sql))
+	@mkdir -p $(dir $@)
+	sh tools/embed_sql.sh $@ eb__migrations_sqlite $(filter %.sql,$^)
+
+build/gen/api_openapi.c: tools/embed_text.sh src/api/openapi.json
+	@mkdir -p $(dir $@)
+	sh tools/embed_text.sh $@ eb_api_openapi_json src/api/openapi.json
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 setup:
@@ -60,21 +70,20 @@ web: setup
 	@tools/build_web.sh
 
 run: setup web build/edubrain
-	@if [ ! -f "$(DB)" ]; then build/edubrain demo --db "$(DB)" --scale city --admin-password "$${EDUBRAIN_ADMIN_PASSWORD:-edubrain-admin}"; fi
+	@if [ ! -f "$(DB)" ]; then build/edubrain demo --db "$(DB)" --scale city --admin-password "$${EDUBRAIN_ADMIN_PASSWORD:-edubrain-admin}" --demo-password "$${EDUBRAIN_DEMO_PASSWORD:-edubrain-demo}"; fi
 	build/edubrain serve --db "$(DB)" --listen $(LISTEN) --web web/dist
 
 unit: build/asan/unit_tests
 	build/asan/unit_tests
 
 # Replays every fuzz corpus through the ASan build of the same entry points (no clang needed).
-build/asan/fuzz_replay: $(ASAN_OBJ) $(FUZZ_SRC:%.c=build/asan/%.o) build/asan/fuzz/replay_main.o
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
-
 fuzz-replay: $(FUZZ_SRC:fuzz/fuzz_%.c=build/asan/fuzz_replay_%)
 	@for t in $^; do n=$${t##*fuzz_replay_}; $$t fuzz/corpus/$$n || exit 1; done
 
 build/asan/fuzz_replay_%: $(ASAN_OBJ) build/asan/fuzz/fuzz_%.o build/asan/fuzz/replay_main.o
 	$(CC) $(SAN) -o $@ $^ $(LIBS)
+# Objects reached only through the pattern rule above: keep them between runs.
+.SECONDARY: $(FUZZ_SRC:%.c=build/asan/%.o) build/asan/fuzz/replay_main.o
 
 e2e: build/asan/edubrain
 	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=2 tests/e2e/
@@ -93,9 +102,9 @@ test: setup-test web
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined -DEB_TESTING \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 fuzz: $(FUZZ_SRC:fuzz/fuzz_%.c=build/fuzz/fuzz_%)
-build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC_LIB)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC_LIB) $(GEN_SRC)
 	@mkdir -p build/fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(SRC_LIB) $(LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(SRC_LIB) $(GEN_SRC) $(LIBS)
 
 bench: build/edubrain
 	@tools/bench.sh

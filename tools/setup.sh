@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs what edubrain needs to build, run and test, and nothing that is already there.
-# Usage: tools/setup.sh [build|run|test]   (test adds the test-only packages)
+# Usage: tools/setup.sh [build|test|bench]   (test and bench add their own packages)
 set -euo pipefail
 what=${1:-build}
 cd "$(dirname "$0")/.."
 
 build_pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libsodium-dev libssl-dev nodejs npm"
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev chromium valgrind"
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev chromium fonts-noto-cjk valgrind"
+bench_pkgs="wrk nginx-light"
 
 pkgs=$build_pkgs
 [ "$what" = test ] && pkgs="$pkgs $test_pkgs"
+[ "$what" = bench ] && pkgs="$pkgs $bench_pkgs"
 
 missing=()
 for p in $pkgs; do

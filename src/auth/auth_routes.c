@@ -28,8 +28,15 @@ static const char *dummy_hash(void)
 
 static json_t *org_ref(const struct eb_grant *g)
 {
-    return json_pack("{s:I, s:o, s:s}", "id", (json_int_t)g->org_id, "name",
-                     eb_json_str_or_null(g->org_name), "path", g->org_path);
+    /* The tree's levels are fixed, so a node's kind is the depth of its path "/1/12/345/". */
+    int depth = -1;
+    for (const char *p = g->org_path; *p; p++)
+        depth += *p == '/';
+    const char *kind = depth >= EB_ORG_CITY && depth <= EB_ORG_CLASS ? eb_org_kind_name(depth)
+                                                                      : NULL;
+    return json_pack("{s:I, s:o, s:s, s:o}", "id", (json_int_t)g->org_id, "name",
+                     eb_json_str_or_null(g->org_name), "path", g->org_path, "kind",
+                     eb_json_str_or_null(kind));
 }
 
 /** The session document shared by login and GET /me. */
@@ -64,7 +71,7 @@ int eb_auth_login_handler(struct eb_req *r)
     };
     const char *why = NULL;
     if (eb_json_check(r->json, fields, 2, r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     const char *login = eb_json_str(r->json, "login");
     const char *password = eb_json_str(r->json, "password");
     int64_t now = eb__auth_now();
@@ -151,7 +158,7 @@ int eb_auth_password_handler(struct eb_req *r)
     };
     const char *why = NULL;
     if (eb_json_check(r->json, fields, 2, r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     const char *old_pw = eb_json_str(r->json, "old_password");
     const char *new_pw = eb_json_str(r->json, "new_password");
     struct eb_account acc = {0};

@@ -38,6 +38,7 @@ struct eb_req {
 
     const char *method; /* "GET", ... */
     const char *path;   /* decoded path without the query */
+    const char *query;  /* raw query string after '?' (undecoded); NULL when none */
     const char *body;   /* NUL-terminated copy of the body; NULL when empty */
     size_t body_len;
     json_t *json; /* the parsed body when the route takes JSON (owned by the request) */

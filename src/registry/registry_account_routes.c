@@ -66,7 +66,7 @@ int eb_registry_account_create(struct eb_req *r)
     };
     const char *why = NULL;
     if (eb_json_check(r->json, f, sizeof(f) / sizeof(f[0]), r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     struct eb_account a = {0};
     a.login = eb_json_str(r->json, "login");
     a.display_name = eb_json_str(r->json, "display_name");

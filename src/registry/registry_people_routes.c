@@ -139,7 +139,7 @@ int eb_registry_person_create(struct eb_req *r)
     const char *why = NULL;
     if (eb_json_check(r->json, person_fields, sizeof(person_fields) / sizeof(person_fields[0]),
                       r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     struct eb_person p = {0};
     eb_json_int(r->json, "org_id", &p.org_id);
     if (read_person(r, &p))
@@ -169,7 +169,7 @@ int eb_registry_person_update(struct eb_req *r)
         return eb_http_error(r, 404, "not_found", NULL);
     const char *why = NULL;
     if (eb_json_check(r->json, fields, sizeof(fields) / sizeof(fields[0]), r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     struct eb_person cur;
     int rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &cur);
     if (rc)
@@ -177,19 +177,8 @@ int eb_registry_person_update(struct eb_req *r)
     struct eb_person p = {0};
     if (read_person(r, &p))
         return 0;
-    /* A PATCH keeps what it does not name; the stored citizen ID is kept unless replaced. */
-    if (!p.name)
-        p.name = cur.name;
-    if (!p.sex)
-        p.sex = cur.sex;
-    if (!p.birth_date)
-        p.birth_date = cur.birth_date;
-    if (!p.student_no)
-        p.student_no = cur.student_no;
-    if (!p.staff_no)
-        p.staff_no = cur.staff_no;
-    if (!p.phone)
-        p.phone = cur.phone;
+    /* A PATCH keeps what it does not name: the store leaves NULL fields as they are (the read
+     * above holds masked identity numbers, which must never be written back). */
     p.org_id = cur.org_id;
     rc = eb_store_person_update(r->db, &r->caller, id, &p);
     if (rc == EB_EEXIST)
@@ -206,7 +195,7 @@ static int check_body(struct eb_req *r, const struct eb_json_field *f, size_t n)
 {
     const char *why = NULL;
     if (eb_json_check(r->json, f, n, r->arena, &why)) {
-        eb_http_error(r, 400, "invalid_field", why);
+        eb_http_fail(r, EB_EINVAL, why);
         return 1;
     }
     return 0;
@@ -237,7 +226,8 @@ int eb_registry_enrolment_create(struct eb_req *r)
     eb_json_int(r->json, "class_id", &e.class_id);
     e.start_date = eb_json_str(r->json, "start_date");
     int64_t id = 0;
-    return created(r, eb_store_enrolment_create(r->db, &r->caller, &e, &id), id);
+    int rc = eb_store_enrolment_create(r->db, &r->caller, &e, &id);
+    return created(r, rc, id);
 }
 
 static int end_link(struct eb_req *r, int (*end)(struct eb_db *, const struct eb_caller *,
@@ -279,7 +269,8 @@ int eb_registry_post_create(struct eb_req *r)
     p.subjects = eb_json_str(r->json, "subjects");
     p.start_date = eb_json_str(r->json, "start_date");
     int64_t id = 0;
-    return created(r, eb_store_post_create(r->db, &r->caller, &p, &id), id);
+    int rc = eb_store_post_create(r->db, &r->caller, &p, &id);
+    return created(r, rc, id);
 }
 
 int eb_registry_post_end(struct eb_req *r)
@@ -303,7 +294,8 @@ int eb_registry_teaching_create(struct eb_req *r)
     t.is_head_teacher = json_is_true(json_object_get(r->json, "is_head_teacher"));
     t.start_date = eb_json_str(r->json, "start_date");
     int64_t id = 0;
-    return created(r, eb_store_teaching_create(r->db, &r->caller, &t, &id), id);
+    int rc = eb_store_teaching_create(r->db, &r->caller, &t, &id);
+    return created(r, rc, id);
 }
 
 int eb_registry_guardian_create(struct eb_req *r)
@@ -324,5 +316,6 @@ int eb_registry_guardian_create(struct eb_req *r)
     g.relation = eb_json_str(r->json, "relation");
     g.start_date = eb_json_str(r->json, "start_date");
     int64_t id = 0;
-    return created(r, eb_store_guardian_create(r->db, &r->caller, &g, &id), id);
+    int rc = eb_store_guardian_create(r->db, &r->caller, &g, &id);
+    return created(r, rc, id);
 }

@@ -232,7 +232,7 @@ int eb_registry_org_create(struct eb_req *r)
     const char *why = NULL;
     if (eb_json_check(r->json, org_fields, sizeof(org_fields) / sizeof(org_fields[0]), r->arena,
                       &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     struct eb_org o = {0};
     eb_json_int(r->json, "parent_id", &o.parent_id);
     o.kind = eb_org_kind_parse(eb_json_str(r->json, "kind"));
@@ -276,7 +276,7 @@ int eb_registry_org_update(struct eb_req *r)
         return eb_http_error(r, 404, "not_found", NULL);
     const char *why = NULL;
     if (eb_json_check(r->json, fields, sizeof(fields) / sizeof(fields[0]), r->arena, &why))
-        return eb_http_error(r, 400, "invalid_field", why);
+        return eb_http_fail(r, EB_EINVAL, why);
     struct eb_org cur;
     int rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &cur);
     if (rc)

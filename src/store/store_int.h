@@ -14,7 +14,7 @@
 
 #include <pthread.h>
 
-#define EB__STORE_ROW 1
+#define EB__STORE_ROW  1
 #define EB__STORE_DONE 0
 
 struct eb__stmt; /* a prepared statement owned by one connection's cache */
@@ -44,7 +44,18 @@ struct eb__store_backend {
     void (*reset)(void *stmt); /* clears bindings and results */
     int (*backup)(void *impl, const char *path);
     const char *(*errmsg)(void *conn);
+    const char *sql_begin;                  /* starts a write transaction */
+    const struct eb__migration *migrations; /* ends with an entry of version 0 */
 };
+
+/** One schema migration, generated from migrations/<backend>/NNNN_name.sql. */
+struct eb__migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+
+extern const struct eb__migration eb__migrations_sqlite[]; /* build/gen (tools/embed_sql.sh) */
 
 extern const struct eb__store_backend eb__store_sqlite;
 
@@ -62,6 +73,15 @@ struct eb_db {
         void *stmt;
     } cache[EB__STMT_CACHE];
     int n_cache;
+    /* The last org paths looked up (paths never change; cleared on rollback, since a rolled
+     * back id may be handed out again). Bulk loads look up the same school and class row after
+     * row. */
+    struct {
+        int64_t id;
+        enum eb_org_kind kind;
+        char path[EB_PATH_MAX];
+    } org_cache[4];
+    unsigned org_cache_next;
 };
 
 struct eb_store {
@@ -74,6 +94,7 @@ struct eb_store {
     int n_all;
     unsigned char pii_key[32]; /* secretbox key for citizen IDs; see store_pii.c */
     int has_pii_key;
+    unsigned char blind_key[32]; /* derived from pii_key for the blind index */
 };
 
 /*
@@ -114,7 +135,53 @@ int eb__db_exec(struct eb_db *db, const char *sql);
 int eb__org_path(struct eb_db *db, int64_t org_id, char path[EB_PATH_MAX] /* out */,
                  enum eb_org_kind *kind /* out, may be NULL */);
 
+/** Opens a write transaction, or a savepoint inside the caller's; *own tells eb__tx_leave
+ * what to end. */
+int eb__tx_enter(struct eb_db *db, const struct eb_caller *c, int *own /* out */);
+/** Commits (rc == 0) or rolls back what eb__tx_enter opened; returns rc or the commit error. */
+int eb__tx_leave(struct eb_db *db, int own, int rc);
+
+/** True when path lies in the subtree of prefix (both materialised paths). */
+int eb__path_within(const char *path, const char *prefix);
+/** The exclusive upper bound of prefix's subtree for range scans: the last '/' becomes '0'. */
+void eb__path_hi(const char *prefix, char hi[EB_PATH_MAX] /* out */);
+/** READ of the people under path: like EB_ACCESS_READ but student and parent grants do not
+ * count (they see themselves and their children only). */
+int eb__caller_sees_people(const struct eb_caller *c, const char *path);
+int eb__caller_has_role(const struct eb_caller *c, enum eb_role role);
+int64_t eb__now_ms(void);
+
+/**
+ * Appends an audit row for a write of the caller unless it is a bulk system load; takes over
+ * the references of before and after (either may be NULL). Call inside the write's
+ * transaction.
+ */
+struct json_t;
+int eb__audit_write(struct eb_db *db, const struct eb_caller *c, const char *action,
+                    const char *object_type, int64_t object_id, const char *org_path,
+                    struct json_t *before, struct json_t *after);
+/** True when the caller's writes skip the audit log (system bulk loads). */
+int eb__audit_skip(const struct eb_caller *c);
+
+/**
+ * 0 when the caller may access the person: READ follows the person rule (the person's org or
+ * current class/school under a people-reading grant, the caller's own person, or a child
+ * through a current guardian link with a parent grant); WRITE needs write access on the
+ * person's org or current class/school. EB_ENOTFOUND otherwise. org_path (may be NULL) gets the
+ * path of the person's registering org.
+ */
+int eb__person_check(struct eb_db *db, const struct eb_caller *c, int64_t id, enum eb_access access,
+                     char org_path[EB_PATH_MAX] /* out */);
+
 /* Citizen ID encryption at rest (store_pii.c). */
+/** Like eb__pii_seal into a caller buffer of cap bytes (no arena on the bulk-load path). */
+int eb__pii_seal_buf(const struct eb_store *st, const char *plain, unsigned char *out, size_t cap,
+                     size_t *out_len /* out */);
+/** Loads or creates the key (first 6 + 8 '*' + last 4 is the masked form). */
+int eb__pii_load_key(struct eb_store *st, const char *key_file, int may_create);
+/** The display form of a citizen ID: first 6, eight '*', last 4 ("****" when short). */
+char *eb__pii_mask(const char *plain, struct eb_arena *a);
+
 int eb__pii_seal(const struct eb_store *st, const char *plain, struct eb_arena *a,
                  unsigned char **out, size_t *out_len);
 char *eb__pii_open(const struct eb_store *st, const unsigned char *sealed, size_t len,

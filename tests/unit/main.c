@@ -4,10 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EB_TEST(name) EB_TEST_GROUP(name);
-#include "test_list.h"
-#undef EB_TEST
-
 int main(int argc, char **argv)
 {
     int failed = 0;

@@ -11,4 +11,9 @@
 
 #define EB_TEST_GROUP(name) int eb_test_group_##name(void)
 
+/* Every group is declared here, so each test file's definition has its prototype. */
+#define EB_TEST(name) EB_TEST_GROUP(name);
+#include "test_list.h"
+#undef EB_TEST
+
 #endif

@@ -1,0 +1,318 @@
+// Browser test of the web UI on the real server: login, portal, org tree, class, person, language, scope.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = process.env.EDUBRAIN_BIN || path.join(repo, 'build/asan/edubrain');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(repo, 'build/artifacts');
+const ADMIN_PW = 'Admin-pass-2026';
+const DEMO_PW = 'Demo-pass-2026';
+/* ASan builds start slowly and the demo city is generated first: generous timeouts. */
+const T = 20000;
+
+let tmp;
+let server;
+let baseUrl;
+let serverLog = '';
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const p = spawn(BIN, ['serve', '--db', path.join(tmp, 'city.db'), '--listen', '127.0.0.1:0',
+      '--web', path.join(repo, 'web/dist')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => reject(new Error('server did not start:\n' + serverLog)), 30000);
+    const onData = (chunk) => {
+      serverLog += chunk.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serverLog);
+      if (m && !baseUrl) {
+        baseUrl = m[1];
+        clearTimeout(timer);
+        resolve(p);
+      }
+    };
+    p.stderr.on('data', onData);
+    p.stdout.on('data', (c) => { serverLog += c.toString(); });
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      if (!baseUrl) reject(new Error(`server exited with ${code}:\n${serverLog}`));
+    });
+  });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(repo, 'web/dist/index.html')), 'web/dist is not built (tools/build_web.sh)');
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-browser-'));
+  execFileSync(BIN, ['demo', '--db', path.join(tmp, 'city.db'), '--scale', 'small',
+    '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120000 });
+  server = await startServer();
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    const gone = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/* One browser per test, each with its own fresh profile directory. */
+async function openBrowser(t, viewport = { width: 1280, height: 860 }) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  ctx.setDefaultTimeout(T);
+  t.after(async () => {
+    await ctx.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  });
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return { ctx, page, errors };
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(ARTIFACTS, name + '.png'), fullPage: true });
+
+async function login(page, who, pw) {
+  await page.getByLabel('账号').fill(who);
+  await page.getByLabel('密码').fill(pw);
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.locator('[data-test=welcome]').waitFor();
+}
+
+/* A small JSON client with its own session cookie, to pick test targets through the API. */
+async function apiSession(who, pw) {
+  const res = await fetch(baseUrl + '/api/v1/session', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: who, password: pw }),
+  });
+  assert.equal(res.status, 200, `login ${who}`);
+  const cookie = (res.headers.get('set-cookie') || '').split(';')[0];
+  const me = await res.json();
+  const get = async (p) => {
+    const r = await fetch(baseUrl + '/api/v1' + p, { headers: { Cookie: cookie } });
+    assert.equal(r.status, 200, 'GET ' + p);
+    return r.json();
+  };
+  return { me, get };
+}
+
+test('admin: login, portal, org tree down to a class, a student, English, logout', async (t) => {
+  const { page, errors } = await openBrowser(t);
+
+  /* Not logged in: / goes to the Chinese login page. */
+  await page.goto(baseUrl + '/');
+  await page.waitForURL(/\/login/);
+  await page.getByRole('heading', { name: '用户登录' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal(await page.title(), '示范市智慧教育平台');
+
+  /* Validation as you type, before anything is sent. */
+  await page.getByRole('button', { name: '登录' }).click();
+  await page.getByText('请输入账号').waitFor();
+  await page.getByText('请输入密码').waitFor();
+  await page.getByLabel('账号').fill('admin');
+  await page.getByText('请输入账号').waitFor({ state: 'hidden' });
+
+  /* A wrong password shows the API's message and stays on the login page. */
+  await page.getByLabel('密码').fill('wrong-password-1');
+  await page.getByRole('button', { name: '登录' }).click();
+  const loginErr = page.locator('[data-test=login-error]');
+  await loginErr.waitFor();
+  assert.ok((await loginErr.innerText()).trim().length > 0);
+  assert.match(page.url(), /\/login/);
+  await shot(page, 'login-error');
+
+  await login(page, 'admin', ADMIN_PW);
+  assert.match(await page.locator('[data-test=roles]').innerText(), /市级管理员/);
+  await shot(page, 'portal');
+
+  /* city -> district -> school -> grade -> class. */
+  await page.getByRole('link', { name: '机构', exact: true }).click();
+  await page.waitForURL(/\/orgs\/\d+$/);
+  const kinds = ['district', 'school', 'grade', 'class'];
+  let trail = [await page.locator('[data-test=org-name]').innerText()];
+  for (const kind of kinds) {
+    const first = page.locator('[data-test=children] a').first();
+    await first.waitFor();
+    const name = (await first.locator('.child-name').innerText()).trim();
+    await first.click();
+    await page.locator('[data-test=org-name]', { hasText: name }).waitFor();
+    trail.push(name);
+    const crumbs = await page.locator('[data-test=breadcrumb]').innerText();
+    for (const n of trail) assert.ok(crumbs.includes(n), `breadcrumb "${crumbs}" lacks "${n}" at ${kind}`);
+    if (kind === 'school') {
+      const profile = page.locator('[data-test=school-profile]');
+      await profile.waitFor();
+      const text = await profile.innerText();
+      assert.match(text, /学校标识码/);
+      assert.match(text, /\d{10}/, 'a 10-digit school code');
+      assert.match(text, /办学类型/);
+      await shot(page, 'school');
+    }
+  }
+  const students = page.locator('[data-test=students] tbody tr');
+  const teachers = page.locator('[data-test=teachers] tbody tr');
+  await students.first().waitFor();
+  await teachers.first().waitFor();
+  assert.ok((await students.count()) >= 5, 'a class has students');
+  await shot(page, 'class');
+  const classUrl = page.url();
+
+  /* A student's page: masked ID, and an admin may reveal it (a student who has a citizen ID:
+   * the demo city has some without one, as real registries do). */
+  const withId = students.filter({ hasText: '*' }).first();
+  const studentName = (await withId.locator('a').innerText()).trim();
+  await withId.locator('a').click();
+  await page.locator('[data-test=person-name]', { hasText: studentName }).waitFor();
+  const idBox = page.locator('[data-test=citizen-id]');
+  assert.match(await idBox.innerText(), /\*/, 'citizen ID masked by default');
+  await page.locator('[data-test=reveal]').click();
+  await page.locator('[data-test=reveal]').waitFor({ state: 'detached' });
+  assert.match(await idBox.innerText(), /^\d{17}[\dX]$/, 'full citizen ID after reveal');
+  await shot(page, 'student');
+
+  /* That full read is in the audit log the admin can browse. */
+  await page.getByRole('link', { name: '审计日志', exact: true }).click();
+  const auditRows = page.locator('[data-test=audit] tbody tr');
+  await auditRows.first().waitFor();
+  assert.match(await page.locator('[data-test=audit]').innerText(), /admin[\s\S]*read_pii/);
+  await shot(page, 'audit');
+  await page.goBack();
+  await page.locator('[data-test=person-name]', { hasText: studentName }).waitFor();
+
+  /* English: labels, <html lang>, and the choice persisted for the server and the next visit. */
+  await page.locator('[data-test=lang]').click();
+  await page.getByRole('link', { name: 'Organisations' }).waitFor();
+  await page.getByText('Date of birth').waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.equal(await page.evaluate(() => localStorage.getItem('eb_lang')), 'en');
+  assert.match(await page.evaluate(() => document.cookie), /eb_lang=en/);
+  await page.goto(classUrl);
+  await page.getByRole('heading', { name: 'Students' }).waitFor();
+  await shot(page, 'class-en');
+
+  /* Unknown routes get the friendly 404 view. */
+  await page.goto(baseUrl + '/no/such/page');
+  await page.locator('[data-test=not-found]').waitFor();
+
+  /* Log out: back to the (English) login page; protected pages now lead there. */
+  await page.goto(baseUrl + '/');
+  await page.locator('[data-test=logout]').click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.goto(classUrl);
+  await page.waitForURL(/\/login\?next=/);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  /* The eb_lang cookie makes the server answer in English too. */
+  await page.getByLabel('Account').fill('admin');
+  await page.getByLabel('Password').fill('wrong-password-2');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await loginErr.waitFor();
+  const enMsg = (await loginErr.innerText()).trim();
+  assert.ok(enMsg.length > 0 && !/[\u4e00-\u9fff]/.test(enMsg), `English API message: ${enMsg}`);
+  await shot(page, 'logout-en');
+  assert.deepEqual(errors, []);
+});
+
+test('school admin: another school\'s class is not found; the UI fits 375 px', async (t) => {
+  /* Pick a class of a school that school1 does not administer, through the admin's API view. */
+  const s1 = await apiSession('school1', DEMO_PW);
+  const mine = s1.me.roles.map((r) => r.org.path);
+  assert.ok(mine.length > 0, 'school1 has a role');
+  const admin = await apiSession('admin', ADMIN_PW);
+  const cityId = admin.me.roles[0].org.id;
+  let target = null;
+  let ownClass = null;
+  const districts = (await admin.get(`/orgs/${cityId}/children`)).items;
+  for (const d of districts) {
+    for (const s of (await admin.get(`/orgs/${d.id}/children`)).items) {
+      const grades = (await admin.get(`/orgs/${s.id}/children`)).items;
+      if (!grades.length) continue;
+      const classes = (await admin.get(`/orgs/${grades[0].id}/children`)).items;
+      if (!classes.length) continue;
+      const inMine = mine.some((p) => classes[0].path.startsWith(p));
+      if (inMine && !ownClass) ownClass = classes[0];
+      if (!inMine && !target) target = classes[0];
+    }
+  }
+  assert.ok(target, 'a class outside school1');
+  assert.ok(ownClass, 'a class of school1');
+
+  const { ctx, page, errors } = await openBrowser(t, { width: 375, height: 740 });
+  await page.goto(baseUrl + '/login');
+  await login(page, 'school1', DEMO_PW);
+  assert.match(await page.locator('[data-test=roles]').innerText(), /学校管理员/);
+  await shot(page, 'portal-375');
+
+  await page.goto(`${baseUrl}/orgs/${target.id}`);
+  await page.locator('[data-test=not-found]').waitFor();
+  assert.equal(await page.locator('[data-test=org-name]').count(), 0);
+  assert.ok(!(await page.content()).includes(target.name), 'nothing of the other school leaks');
+  await shot(page, 'other-school-404');
+
+  /* Their own class works, and at 375 px the page does not scroll sideways (tables scroll inside). */
+  await page.goto(`${baseUrl}/orgs/${ownClass.id}`);
+  await page.locator('[data-test=students] tbody tr').first().waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  /* The navigation collapses behind the menu button. */
+  assert.equal(await page.locator('[data-test=logout]').isVisible(), false);
+  await page.getByRole('button', { name: '菜单' }).click();
+  await page.locator('[data-test=logout]').waitFor();
+  await shot(page, 'class-375');
+
+  /* A session that ends under the page (401 from the API) leads back to login. */
+  await ctx.clearCookies();
+  await page.getByRole('button', { name: '菜单' }).click();
+  await page.locator('[data-test=students] tbody tr a').first().click();
+  await page.waitForURL(/\/login\?next=(\/|%2F)people(\/|%2F)\d+/);
+  await page.getByRole('heading', { name: '用户登录' }).waitFor();
+  assert.deepEqual(errors, []);
+});
+
+test('login throttling: the page says how long to wait', async (t) => {
+  /* Fail logins for one unknown account until the server throttles it with a wait of a few
+   * seconds, so that the browser's next attempt is certain to be refused too. */
+  let retry = 0;
+  for (let i = 0; i < 25 && retry < 3; i++) {
+    const res = await fetch(baseUrl + '/api/v1/session', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ login: 'ghost-user', password: 'not-the-password' }),
+    });
+    await res.arrayBuffer();
+    if (res.status === 429) {
+      retry = Number(res.headers.get('retry-after'));
+      assert.ok(retry >= 1, 'Retry-After on 429');
+      if (retry < 3) await new Promise((r) => setTimeout(r, retry * 1000 + 50));
+    } else {
+      assert.equal(res.status, 401);
+    }
+  }
+  assert.ok(retry >= 3, 'the server throttles repeated failures');
+
+  const { page, errors } = await openBrowser(t);
+  await page.goto(baseUrl + '/login');
+  await page.getByLabel('账号').fill('ghost-user');
+  await page.getByLabel('密码').fill('not-the-password');
+  await page.getByRole('button', { name: '登录' }).click();
+  const msg = page.locator('[data-test=login-error]');
+  await msg.waitFor();
+  assert.match(await msg.innerText(), /尝试次数过多，请在 \d+ 秒后重试/);
+  assert.equal(await page.getByRole('button', { name: '登录' }).isDisabled(), true);
+  await shot(page, 'login-throttled');
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,307 @@
+// Scope: every route of src/api/api_routes.c against every role. An object outside the
+// caller's scope answers exactly like an id that does not exist ("learns nothing"); reads inside
+// the scope succeed where the role allows; writes by read-only roles are refused and change
+// nothing; parents see their own child only; students see themselves only.
+//
+// Expectations per role. "="  = the answer equals the one for id 999999999 (404 not_found, same
+// body); "ok" = 200; "x" = refused: 403 or 404 (read-only roles never write); "-" = the route
+// names no object. Out-of-scope targets are the objects of the OTHER district (school, grade,
+// class, student, teacher, enrolment, post); school1 and teacher1 also get another school of
+// their own district; student1 and parent1 also get a classmate of student1.
+//
+// | route                          | admin | district1 | school1 | teacher1 | student1 | parent1 | analyst1 |
+// |--------------------------------|-------|-----------|---------|----------|----------|---------|----------|
+// | GET /healthz, /metrics, openapi| -     | -         | -       | -        | -        | -       | -        |
+// | POST/DELETE /session, GET /me  | -     | -         | -       | -        | -        | -       | -        |
+// | PUT /me/password               | -     | -         | -       | -        | -        | -       | -        |
+// | GET /orgs/{id}                 | ok    | =         | =       | =        | =        | =       | ok (city)|
+// | GET /orgs/{id}/children        | ok    | =         | =       | =        | =        | =       | ok       |
+// | GET /orgs/{id}/people          | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | PATCH /orgs/{id}               | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /orgs                     | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /people/{id}               | ok    | =         | =       | =        | = (classmate too) | = (classmate too) | ok |
+// | PATCH /people/{id}             | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /people                   | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /enrolments               | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /enrolments/{id}/end      | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /posts                    | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /posts/{id}/end           | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /teaching                 | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /guardians                | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /accounts                  | all   | own subtree (no admin) | own subtree (no district1) | none or self | none or self | none or self | none or self |
+// | POST /accounts                 | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /audit?org=                | ok    | =, own ok | =, own ok | x      | x        | x       | x        |
+//
+// "= / x": outside the scope the answer equals the missing-id answer; inside it is refused (x).
+// analyst1 holds its role at the city, so nothing is outside its scope; its writes are "x".
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  startServer, Client, parseRoutes, expectStatus, expectError, listAll, MISSING_ID, uniq,
+  assertErrorsWellFormed, MASKED_ID_RE,
+} from './lib/server.mjs';
+import { discoverCity, ROLE_LOGINS } from './lib/city.mjs';
+
+let srv;
+let clients;
+let ids;
+const tag = uniq();
+let seq = 0;
+
+before(async () => {
+  srv = await startServer();
+  ({ clients, ids } = await discoverCity(srv.base));
+});
+
+after(async () => {
+  if (srv) await srv.stop();
+});
+
+/*
+ * One request builder per route that names an object. t holds the object ids to aim at:
+ * org (any node), grade, class, school, person (a student), teacher, enrolment, post.
+ */
+const BUILDERS = {
+  'GET /api/v1/orgs/{id}': (t) => ['GET', `/api/v1/orgs/${t.org}`],
+  'GET /api/v1/orgs/{id}/children': (t) => ['GET', `/api/v1/orgs/${t.org}/children`],
+  'GET /api/v1/orgs/{id}/people': (t) => ['GET', `/api/v1/orgs/${t.org}/people?role=student`],
+  'PATCH /api/v1/orgs/{id}': (t) => ['PATCH', `/api/v1/orgs/${t.org}`, { name: '越权改名' }],
+  'POST /api/v1/orgs': (t) => ['POST', '/api/v1/orgs', { parent_id: t.grade, kind: 'class', name: '越权新班', school_year: 2026 }],
+  'GET /api/v1/people/{id}': (t) => ['GET', `/api/v1/people/${t.person}`],
+  'PATCH /api/v1/people/{id}': (t) => ['PATCH', `/api/v1/people/${t.person}`, { phone: '13900000000' }],
+  'POST /api/v1/people': (t) => ['POST', '/api/v1/people', { org_id: t.school, name: '越权学生', sex: 'female', birth_date: '2014-02-03' }],
+  'POST /api/v1/enrolments': (t) => ['POST', '/api/v1/enrolments', { person_id: t.person, class_id: t.class, start_date: '2026-10-01' }],
+  'POST /api/v1/enrolments/{id}/end': (t) => ['POST', `/api/v1/enrolments/${t.enrolment}/end`, { end_date: '2026-12-31' }],
+  'POST /api/v1/posts': (t) => ['POST', '/api/v1/posts', { person_id: t.teacher, school_id: t.school, title: '专任教师', start_date: '2026-10-01' }],
+  'POST /api/v1/posts/{id}/end': (t) => ['POST', `/api/v1/posts/${t.post}/end`, { end_date: '2026-12-31' }],
+  'POST /api/v1/teaching': (t) => ['POST', '/api/v1/teaching', { post_id: t.post, class_id: t.class, subject: '数学', start_date: '2026-10-01' }],
+  'POST /api/v1/guardians': (t) => ['POST', '/api/v1/guardians', { parent_id: t.teacher, student_id: t.person, relation: '其他监护人', start_date: '2026-10-01' }],
+  'POST /api/v1/accounts': (t) => ['POST', '/api/v1/accounts', {
+    login: `e2e.scope.${tag}.${++seq}`, password: 'Scope-pass-2026', display_name: '越权账号',
+    roles: [{ role: 'teacher', org_id: t.school }],
+  }],
+  'GET /api/v1/audit': (t) => ['GET', `/api/v1/audit?org=${t.org}`],
+};
+/* Routes that name no object; their scope is the caller itself (tested in auth/basics). */
+const NO_OBJECT = new Set([
+  'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json', 'POST /api/v1/session',
+  'DELETE /api/v1/session', 'GET /api/v1/me', 'PUT /api/v1/me/password',
+  'GET /api/v1/accounts', /* a list bounded by scope: checked on its own below */
+]);
+const WRITES = Object.keys(BUILDERS).filter((k) => !k.startsWith('GET '));
+const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];
+
+/* Ids that do not exist, one per slot (a guardian link needs two different people). */
+const missingTarget = () => Object.fromEntries(
+  ['org', 'grade', 'class', 'school', 'person', 'teacher', 'enrolment', 'post'].map((k, i) => [k, MISSING_ID - i]));
+
+/** The objects outside each role's scope. */
+function outsideTargets(login) {
+  const b = {
+    org: ids.schoolB, grade: ids.gradeB, class: ids.classB, school: ids.schoolB, person: ids.personB,
+    teacher: ids.teacherB, enrolment: ids.enrolmentB, post: ids.postB,
+  };
+  const list = [['district B', b], ['district B (class node)', { ...b, org: ids.classB }]];
+  if (login === 'school1' || login === 'teacher1') {
+    list.push(['another school of district A', { ...b, org: ids.schoolA2, school: ids.schoolA2 }]);
+  }
+  if (login === 'student1' || login === 'parent1') {
+    list.push(['a classmate of student1', { ...b, person: ids.classmate }]);
+  }
+  return list;
+}
+
+async function send(client, [method, url, json]) {
+  return client.request(method, url, json === undefined ? {} : { json });
+}
+
+test('the matrix covers every route of the route table', () => {
+  const keys = parseRoutes().map((r) => `${r.method} ${r.pattern}`);
+  const uncovered = keys.filter((k) => !BUILDERS[k] && !NO_OBJECT.has(k));
+  assert.deepEqual(uncovered, [], `routes without a scope expectation: ${uncovered.join(', ')}`);
+  const stale = [...Object.keys(BUILDERS), ...NO_OBJECT].filter((k) => !keys.includes(k));
+  assert.deepEqual(stale, [], `expectations for routes that no longer exist: ${stale.join(', ')}`);
+});
+
+test('anonymous callers get 401 on every route that is not public', async () => {
+  const anon = new Client(srv.base);
+  for (const r of parseRoutes()) {
+    if (r.flags.includes('EB_ROUTE_PUBLIC')) continue;
+    const url = r.pattern.replaceAll(/\{\w+\}/g, String(ids.classA));
+    const res = await anon.request(r.method, url, r.method === 'GET' || r.method === 'DELETE' ? {} : { json: {} });
+    expectError(res, 401, 'unauthenticated', `${r.method} ${r.pattern}`);
+  }
+});
+
+for (const login of ROLE_LOGINS) {
+  test(`${login}: objects outside the scope answer exactly like missing ones, on every route`, async () => {
+    const c = clients[login];
+    const failures = [];
+    for (const [key, build] of Object.entries(BUILDERS)) {
+      const missing = await send(c, build(missingTarget()));
+      const isWrite = WRITES.includes(key);
+      const refusedRole = isWrite && READ_ONLY_ROLES.includes(login);
+      const adminOnlyRead = key === 'GET /api/v1/audit' && READ_ONLY_ROLES.includes(login);
+      const okMissing = refusedRole || adminOnlyRead ? [403, 404] : [404];
+      if (!okMissing.includes(missing.status)) {
+        failures.push(`${key} with id ${MISSING_ID}: expected ${okMissing.join('/')}, got ${missing.status} ${missing.text.slice(0, 200)}`);
+        continue;
+      }
+      expectError(missing, missing.status, missing.status === 404 ? 'not_found' : undefined, `${login} ${key} missing`);
+      if (login === 'admin') continue; /* nothing is outside the city */
+      if (login === 'analyst1') continue; /* its scope is the city too */
+      for (const [what, target] of outsideTargets(login)) {
+        const req = build(target);
+        const out = await send(c, req);
+        if (out.status !== missing.status || out.text !== missing.text ||
+            out.headers.get('content-type') !== missing.headers.get('content-type')) {
+          failures.push(`${key} on ${what} (${req[0]} ${req[1]}): expected the missing-id answer ` +
+            `${missing.status} ${missing.text}, got ${out.status} ${out.text.slice(0, 200)}`);
+        }
+      }
+    }
+    assert.deepEqual(failures, [], `${login}:\n${failures.join('\n')}`);
+  });
+}
+
+test('inside the scope, reads succeed where the role allows', async () => {
+  const expectations = {
+    admin: [[`/api/v1/orgs/${ids.schoolB}`], [`/api/v1/people/${ids.personB}`],
+      [`/api/v1/audit?org=${ids.districtB}`], [`/api/v1/orgs/${ids.city}/children`]],
+    district1: [[`/api/v1/orgs/${ids.districtA}`], [`/api/v1/orgs/${ids.schoolA2}`],
+      [`/api/v1/orgs/${ids.districtA}/children`], [`/api/v1/orgs/${ids.classA}/people?role=student`, ids.student1],
+      [`/api/v1/people/${ids.student1}`], [`/api/v1/people/${ids.teacher1}`], [`/api/v1/audit?org=${ids.districtA}`],
+      [`/api/v1/audit?org=${ids.schoolA}`]],
+    school1: [[`/api/v1/orgs/${ids.schoolA}`], [`/api/v1/orgs/${ids.schoolA}/children`],
+      [`/api/v1/orgs/${ids.classA}/people?role=student`, ids.student1], [`/api/v1/orgs/${ids.schoolA}/people?role=teacher`, ids.teacher1],
+      [`/api/v1/people/${ids.student1}`], [`/api/v1/people/${ids.parent1}`], [`/api/v1/audit?org=${ids.schoolA}`]],
+    teacher1: [[`/api/v1/orgs/${ids.schoolA}`], [`/api/v1/orgs/${ids.classA}`],
+      [`/api/v1/orgs/${ids.classA}/people?role=student`, ids.student1], [`/api/v1/orgs/${ids.classA}/people?role=parent`, ids.parent1],
+      [`/api/v1/people/${ids.student1}`], [`/api/v1/people/${ids.classmate}`], [`/api/v1/people/${ids.teacher1}`]],
+    student1: [[`/api/v1/people/${ids.student1}`], [`/api/v1/orgs/${ids.classA}`]],
+    parent1: [[`/api/v1/people/${ids.student1}`], [`/api/v1/people/${ids.parent1}`], [`/api/v1/orgs/${ids.classA}`]],
+    analyst1: [[`/api/v1/orgs/${ids.schoolB}`], [`/api/v1/orgs/${ids.schoolB}/people?role=student`, ids.personB],
+      [`/api/v1/people/${ids.personB}`], [`/api/v1/orgs/${ids.city}/children`]],
+  };
+  const failures = [];
+  for (const [login, list] of Object.entries(expectations)) {
+    for (const [url, mustList] of list) {
+      const res = await clients[login].get(url);
+      if (res.status !== 200) {
+        failures.push(`${login} GET ${url}: expected 200, got ${res.status} ${res.text.slice(0, 200)}`);
+        continue;
+      }
+      if (mustList !== undefined) {
+        const all = await listAll(clients[login], url, 500);
+        if (!all.some((p) => p.id === mustList)) failures.push(`${login} GET ${url}: person ${mustList} not listed`);
+      }
+      if (url.startsWith('/api/v1/people/') && res.json.citizen_id !== null) {
+        if (!MASKED_ID_RE.test(res.json.citizen_id)) failures.push(`${login} GET ${url}: citizen ID not masked`);
+      }
+    }
+  }
+  assert.deepEqual(failures, [], failures.join('\n'));
+});
+
+test('student1 sees only themselves; parent1 sees their child and themselves, not a classmate', async () => {
+  const s = clients.student1;
+  const self = expectStatus(await s.get(`/api/v1/people/${ids.student1}`), 200).json;
+  assert.equal(self.id, ids.student1);
+  assert.ok(self.enrolments.some((e) => e.class.id === ids.classA), 'a student sees their own class');
+  const missing = await s.get(`/api/v1/people/${MISSING_ID}`);
+  for (const other of [ids.classmate, ids.parent1, ids.teacher1, ids.personB]) {
+    const res = await s.get(`/api/v1/people/${other}`);
+    assert.equal(res.status, 404, `student1 reads person ${other}: ${res.status}`);
+    assert.equal(res.text, missing.text);
+  }
+  expectError(await s.get(`/api/v1/orgs/${ids.classA}/people?role=student`), 404, 'not_found', 'student lists the class');
+
+  const p = clients.parent1;
+  const child = expectStatus(await p.get(`/api/v1/people/${ids.student1}`), 200).json;
+  assert.equal(child.id, ids.student1);
+  expectStatus(await p.get(`/api/v1/people/${ids.parent1}`), 200);
+  const pMissing = await p.get(`/api/v1/people/${MISSING_ID}`);
+  for (const other of [ids.classmate, ids.teacher1, ids.personB]) {
+    const res = await p.get(`/api/v1/people/${other}`);
+    assert.equal(res.status, 404, `parent1 reads person ${other}: ${res.status}`);
+    assert.equal(res.text, pMissing.text);
+  }
+  expectError(await p.get(`/api/v1/orgs/${ids.classA}/people?role=student`), 404, 'not_found', 'parent lists the class');
+});
+
+test('writes by read-only roles inside their own scope are refused (403/404) and change nothing', async () => {
+  const admin = clients.admin;
+  const inside = {
+    org: ids.classA, grade: ids.gradeA, class: ids.classA, school: ids.schoolA, person: ids.student1,
+    teacher: ids.teacher1, enrolment: ids.enrolmentA, post: null,
+  };
+  const t1 = expectStatus(await admin.get(`/api/v1/people/${ids.teacher1}`), 200).json;
+  inside.post = t1.posts.find((x) => x.end_date === null).id;
+  const snap = async () => ({
+    classA: expectStatus(await admin.get(`/api/v1/orgs/${ids.classA}`), 200).json,
+    student1: expectStatus(await admin.get(`/api/v1/people/${ids.student1}`), 200).json,
+    teacher1: expectStatus(await admin.get(`/api/v1/people/${ids.teacher1}`), 200).json,
+    gradeKids: (await listAll(admin, `/api/v1/orgs/${ids.gradeA}/children`, 500)).length,
+    accounts: (await listAll(admin, '/api/v1/accounts', 500)).map((a) => a.login).sort(),
+    students: (await listAll(admin, `/api/v1/orgs/${ids.classA}/people?role=student`, 500)).length,
+    parents: (await listAll(admin, `/api/v1/orgs/${ids.classA}/people?role=parent`, 500)).length,
+  });
+  const before0 = await snap();
+  const failures = [];
+  for (const login of READ_ONLY_ROLES) {
+    for (const key of WRITES) {
+      const req = BUILDERS[key](inside);
+      const res = await send(clients[login], req);
+      if (![403, 404].includes(res.status)) {
+        failures.push(`${login} ${req[0]} ${req[1]}: expected 403 or 404, got ${res.status} ${res.text.slice(0, 200)}`);
+      } else {
+        expectError(res, res.status, res.status === 403 ? 'forbidden' : 'not_found', `${login} ${key}`);
+      }
+    }
+    /* The audit log is for administrators. */
+    const a = await clients[login].get(`/api/v1/audit?org=${ids.classA}`);
+    if (![403, 404].includes(a.status)) failures.push(`${login} GET /api/v1/audit?org=${ids.classA}: got ${a.status}`);
+    const d = await clients[login].get('/api/v1/audit');
+    if (![403, 404].includes(d.status)) failures.push(`${login} GET /api/v1/audit (own org): got ${d.status}`);
+  }
+  assert.deepEqual(failures, [], failures.join('\n'));
+  assert.deepEqual(await snap(), before0, 'a refused write changed something');
+});
+
+test('writes by administrators inside their scope succeed (the matrix above is not vacuous)', async () => {
+  for (const login of ['district1', 'school1']) {
+    const c = clients[login];
+    const res = await c.patch(`/api/v1/orgs/${ids.classA}`, { name: '七年级(1)班' });
+    expectStatus(res, 200, `${login} renames a class in scope`);
+    const p = await c.post('/api/v1/people', { org_id: ids.schoolA, name: `范围内${login}`, sex: 'male', birth_date: '2014-05-06' });
+    expectStatus(p, 201, `${login} registers a person in scope`);
+  }
+});
+
+test('account lists are bounded by scope', async () => {
+  const logins = async (login) => {
+    const res = await clients[login].get('/api/v1/accounts?limit=500');
+    return res;
+  };
+  const all = (await listAll(clients.admin, '/api/v1/accounts', 500)).map((a) => a.login);
+  for (const l of ROLE_LOGINS) assert.ok(all.includes(l), `admin does not see ${l}`);
+  const d = expectStatus(await logins('district1'), 200).json.items.map((a) => a.login);
+  assert.ok(!d.includes('admin'), 'district1 lists the city administrator');
+  assert.ok(!d.includes('analyst1'), 'district1 lists the city analyst');
+  assert.ok(d.includes('school1'), 'district1 should list school1');
+  const s = expectStatus(await logins('school1'), 200).json.items.map((a) => a.login);
+  for (const x of ['admin', 'district1', 'analyst1']) assert.ok(!s.includes(x), `school1 lists ${x}`);
+  assert.ok(s.includes('teacher1'), 'school1 should list teacher1');
+  for (const l of READ_ONLY_ROLES) {
+    const res = await logins(l);
+    assert.ok([200, 403, 404].includes(res.status), `${l} GET /accounts: ${res.status}`);
+    if (res.status === 200) {
+      const others = res.json.items.map((a) => a.login).filter((x) => x !== l);
+      assert.deepEqual(others, [], `${l} lists other accounts`);
+    }
+  }
+});
+
+test('every error answer above used a documented code and the caller\'s language', () => {
+  assertErrorsWellFormed();
+});

@@ -1,0 +1,50 @@
+// Routes of the UI; every page but login needs a session, a 401 anywhere returns to login.
+import { createRouter, createWebHistory } from 'vue-router';
+import { session, loadSession, setUnauthenticatedHandler } from './api.js';
+import LoginView from './views/LoginView.vue';
+import PortalView from './views/PortalView.vue';
+import OrgView from './views/OrgView.vue';
+import PersonView from './views/PersonView.vue';
+import AuditView from './views/AuditView.vue';
+import PasswordView from './views/PasswordView.vue';
+import NotFoundView from './views/NotFoundView.vue';
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
+    { path: '/', name: 'portal', component: PortalView },
+    { path: '/orgs', name: 'orgs-root', component: OrgView },
+    { path: '/orgs/:id(\\d+)', name: 'org', component: OrgView, props: true },
+    { path: '/people/:id(\\d+)', name: 'person', component: PersonView, props: true },
+    { path: '/audit', name: 'audit', component: AuditView },
+    { path: '/password', name: 'password', component: PasswordView },
+    { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
+  ],
+  scrollBehavior() {
+    return { top: 0 };
+  },
+});
+
+router.beforeEach(async (to) => {
+  if (!session.checked) {
+    try {
+      await loadSession();
+    } catch (e) {
+      /* The server is unreachable; let the page show its own error. */
+    }
+  }
+  if (to.meta.public) {
+    if (to.name === 'login' && session.me) return { name: 'portal' };
+    return true;
+  }
+  if (!session.me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} };
+  return true;
+});
+
+setUnauthenticatedHandler(() => {
+  const cur = router.currentRoute.value;
+  if (cur.name !== 'login') {
+    router.replace({ name: 'login', query: cur.fullPath !== '/' ? { next: cur.fullPath } : {} });
+  }
+});
