@@ -93,6 +93,7 @@ browser: build/asan/edubrain
 
 test: setup-test web
 	$(MAKE) build/edubrain build/asan/edubrain build/asan/unit_tests
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
@@ -115,7 +116,7 @@ format:
 lint:
 	clang-format --dry-run --Werror $$(find src tests/unit fuzz bench -name '*.[ch]')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
-	    --suppress=missingIncludeSystem -Isrc src
+	    --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc src
 
 clean:
 	rm -rf build

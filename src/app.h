@@ -8,15 +8,15 @@
 #include "store/store.h"
 
 struct eb_config {
-    const char *db;        /* database string */
-    const char *listen;    /* host:port */
-    const char *web_dir;   /* built UI; NULL = API only */
-    const char *key_file;  /* citizen-ID key; NULL = next to the database */
-    int threads;           /* HTTP worker threads */
-    int session_ttl_s;     /* idle lifetime of a session */
-    int session_max_s;     /* absolute lifetime of a session */
-    int secure_cookies;    /* add Secure (set when served behind TLS) */
-    int trust_proxy;       /* take the client address from X-Forwarded-For */
+    const char *db;       /* database string */
+    const char *listen;   /* host:port */
+    const char *web_dir;  /* built UI; NULL = API only */
+    const char *key_file; /* citizen-ID key; NULL = next to the database */
+    int threads;          /* HTTP worker threads */
+    int session_ttl_s;    /* idle lifetime of a session */
+    int session_max_s;    /* absolute lifetime of a session */
+    int secure_cookies;   /* add Secure (set when served behind TLS) */
+    int trust_proxy;      /* take the client address from X-Forwarded-For */
 };
 
 struct eb_metrics {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
   libsodium-dev libssl-dev nodejs npm"
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev chromium fonts-noto-cjk valgrind"
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck chromium fonts-noto-cjk valgrind"
 bench_pkgs="wrk nginx-light"
 
 pkgs=$build_pkgs

@@ -9,8 +9,7 @@
 #define KB 1024
 
 const struct eb_route eb_api_routes[] = {
-    {"GET", "/healthz", eb_http_health_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0,
-     "Liveness"},
+    {"GET", "/healthz", eb_http_health_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0, "Liveness"},
     {"GET", "/metrics", eb_http_metrics_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0,
      "Prometheus metrics"},
     {"GET", "/api/v1/openapi.json", eb_api_openapi_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0,
@@ -28,8 +27,7 @@ const struct eb_route eb_api_routes[] = {
     {"GET", "/api/v1/orgs/{id}/people", eb_registry_org_people, 0, 0,
      "Current students or staff of a subtree"},
     {"POST", "/api/v1/orgs", eb_registry_org_create, EB_ROUTE_JSON, 16 * KB, "Create an org"},
-    {"PATCH", "/api/v1/orgs/{id}", eb_registry_org_update, EB_ROUTE_JSON, 16 * KB,
-     "Change an org"},
+    {"PATCH", "/api/v1/orgs/{id}", eb_registry_org_update, EB_ROUTE_JSON, 16 * KB, "Change an org"},
 
     {"GET", "/api/v1/people/{id}", eb_registry_person_get, 0, 0, "A person"},
     {"POST", "/api/v1/people", eb_registry_person_create, EB_ROUTE_JSON, 16 * KB,
@@ -42,8 +40,7 @@ const struct eb_route eb_api_routes[] = {
      "End an enrolment"},
     {"POST", "/api/v1/posts", eb_registry_post_create, EB_ROUTE_JSON, 4 * KB,
      "Post a staff member at a school"},
-    {"POST", "/api/v1/posts/{id}/end", eb_registry_post_end, EB_ROUTE_JSON, 4 * KB,
-     "End a post"},
+    {"POST", "/api/v1/posts/{id}/end", eb_registry_post_end, EB_ROUTE_JSON, 4 * KB, "End a post"},
     {"POST", "/api/v1/teaching", eb_registry_teaching_create, EB_ROUTE_JSON, 4 * KB,
      "Assign a class to a teacher"},
     {"POST", "/api/v1/guardians", eb_registry_guardian_create, EB_ROUTE_JSON, 4 * KB,

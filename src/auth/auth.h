@@ -11,7 +11,7 @@
 #include "http/http.h"
 
 #define EB_SESSION_COOKIE "eb_session"
-#define EB_CSRF_HEADER "X-CSRF-Token"
+#define EB_CSRF_HEADER    "X-CSRF-Token"
 
 /** Hashes a password with argon2id (parameters in docs/SECURITY.md). Returns a malloc'd
  * encoded hash string (free with eb_free) or NULL on failure. */
@@ -32,9 +32,9 @@ int eb_auth_resolve(struct eb_req *r);
 int eb_auth_check_csrf(const struct eb_req *r);
 
 /* Handlers (auth_routes.c). */
-int eb_auth_login_handler(struct eb_req *r);  /* POST /api/v1/session */
-int eb_auth_logout_handler(struct eb_req *r); /* DELETE /api/v1/session */
-int eb_auth_me_handler(struct eb_req *r);     /* GET /api/v1/me */
+int eb_auth_login_handler(struct eb_req *r);    /* POST /api/v1/session */
+int eb_auth_logout_handler(struct eb_req *r);   /* DELETE /api/v1/session */
+int eb_auth_me_handler(struct eb_req *r);       /* GET /api/v1/me */
 int eb_auth_password_handler(struct eb_req *r); /* PUT /api/v1/me/password */
 
 #endif

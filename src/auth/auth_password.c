@@ -17,7 +17,7 @@
  */
 #define EB_PWHASH_OPSLIMIT 2
 #define EB_PWHASH_MEMLIMIT (19u * 1024u * 1024u)
-#define EB_PASSWORD_MAX 256
+#define EB_PASSWORD_MAX    256
 
 char *eb_auth_password_hash(const char *password)
 {

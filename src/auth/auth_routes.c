@@ -32,8 +32,8 @@ static json_t *org_ref(const struct eb_grant *g)
     int depth = -1;
     for (const char *p = g->org_path; *p; p++)
         depth += *p == '/';
-    const char *kind = depth >= EB_ORG_CITY && depth <= EB_ORG_CLASS ? eb_org_kind_name(depth)
-                                                                      : NULL;
+    const char *kind =
+        depth >= EB_ORG_CITY && depth <= EB_ORG_CLASS ? eb_org_kind_name(depth) : NULL;
     return json_pack("{s:I, s:o, s:s, s:o}", "id", (json_int_t)g->org_id, "name",
                      eb_json_str_or_null(g->org_name), "path", g->org_path, "kind",
                      eb_json_str_or_null(kind));
@@ -43,16 +43,15 @@ static json_t *org_ref(const struct eb_grant *g)
 static json_t *session_doc(const struct eb_req *r)
 {
     const struct eb_account *a = r->account;
-    json_t *user = json_pack(
-        "{s:I, s:s, s:o, s:o, s:b}", "id", (json_int_t)a->id, "login", a->login, "display_name",
-        eb_json_str_or_null(a->display_name), "person_id",
-        a->person_id ? json_integer(a->person_id) : json_null(), "must_change_password",
-        a->must_change_password);
+    json_t *user = json_pack("{s:I, s:s, s:o, s:o, s:b}", "id", (json_int_t)a->id, "login",
+                             a->login, "display_name", eb_json_str_or_null(a->display_name),
+                             "person_id", a->person_id ? json_integer(a->person_id) : json_null(),
+                             "must_change_password", a->must_change_password);
     json_t *roles = json_array();
     for (size_t i = 0; i < r->caller.n_grants; i++) {
         const struct eb_grant *g = &r->caller.grants[i];
-        json_array_append_new(roles, json_pack("{s:s, s:o}", "role", eb_role_name(g->role),
-                                               "org", org_ref(g)));
+        json_array_append_new(
+            roles, json_pack("{s:s, s:o}", "role", eb_role_name(g->role), "org", org_ref(g)));
     }
     return json_pack("{s:o, s:o, s:s}", "user", user, "roles", roles, "csrf_token",
                      r->csrf_token ? r->csrf_token : "");
@@ -105,8 +104,8 @@ int eb_auth_login_handler(struct eb_req *r)
             return rc;
         if (acc.id && acc.password_hash) {
             struct eb_caller who = {.account_id = acc.id, .client_addr = r->client_addr};
-            struct eb_audit e = {.action = "session.login_failed", .object_type = "account",
-                                 .object_id = acc.id};
+            struct eb_audit e = {
+                .action = "session.login_failed", .object_type = "account", .object_id = acc.id};
             eb_store_audit_add(r->db, &who, &e);
         }
         return eb_http_error(r, 401, "bad_credentials", NULL);
@@ -123,7 +122,9 @@ int eb_auth_login_handler(struct eb_req *r)
     rc = eb__auth_load_caller(r, acc.id);
     if (rc)
         return rc;
-    struct eb_audit e = {.action = "session.login", .object_type = "account", .object_id = acc.id,
+    struct eb_audit e = {.action = "session.login",
+                         .object_type = "account",
+                         .object_id = acc.id,
                          .org_path = first_grant_path(r)};
     eb_store_audit_add(r->db, &r->caller, &e);
     atomic_fetch_add(&r->app->metrics.logins_ok, 1);
@@ -135,7 +136,8 @@ int eb_auth_logout_handler(struct eb_req *r)
     int rc = eb_store_session_delete(r->db, r->session_hash);
     if (rc && rc != EB_ENOTFOUND)
         return rc;
-    struct eb_audit e = {.action = "session.logout", .object_type = "account",
+    struct eb_audit e = {.action = "session.logout",
+                         .object_type = "account",
                          .object_id = r->caller.account_id,
                          .org_path = first_grant_path(r)};
     eb_store_audit_add(r->db, &r->caller, &e);

@@ -131,9 +131,9 @@ int eb__auth_session_start(struct eb_req *r, int64_t account_id)
     r->session_hash = eb_arena_strdup(r->arena, hash);
     r->csrf_token = eb_arena_strdup(r->arena, csrf);
     /* No Max-Age: the cookie ends with the browser; the server enforces the expiry. */
-    const char *cookie = eb_arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s",
-                                         EB_SESSION_COOKIE, token,
-                                         r->tls || r->app->cfg->secure_cookies ? "; Secure" : "");
+    const char *cookie =
+        eb_arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", EB_SESSION_COOKIE,
+                        token, r->tls || r->app->cfg->secure_cookies ? "; Secure" : "");
     if (!cookie || !r->session_hash || !r->csrf_token)
         return EB_ETOOBIG;
     eb_http_add_header(r, "Set-Cookie", cookie);
@@ -142,9 +142,9 @@ int eb__auth_session_start(struct eb_req *r, int64_t account_id)
 
 void eb__auth_session_clear_cookie(struct eb_req *r)
 {
-    const char *cookie = eb_arena_printf(
-        r->arena, "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s", EB_SESSION_COOKIE,
-        r->tls || r->app->cfg->secure_cookies ? "; Secure" : "");
+    const char *cookie =
+        eb_arena_printf(r->arena, "%s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0%s",
+                        EB_SESSION_COOKIE, r->tls || r->app->cfg->secure_cookies ? "; Secure" : "");
     if (cookie)
         eb_http_add_header(r, "Set-Cookie", cookie);
 }

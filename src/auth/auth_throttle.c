@@ -63,8 +63,8 @@ int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *add
             return rc;
         if (now - last > WINDOW_S)
             continue;
-        int64_t delay = eb__auth_throttle_delay(count, policies[i].free_attempts,
-                                                policies[i].cap_s);
+        int64_t delay =
+            eb__auth_throttle_delay(count, policies[i].free_attempts, policies[i].cap_s);
         int64_t wait = last + delay - now;
         if (wait > *wait_s)
             *wait_s = wait;

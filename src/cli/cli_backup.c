@@ -53,8 +53,9 @@ int eb_cli_backup(int argc, char **argv)
         fprintf(stderr, "edubrain backup: %s\n", eb_strerror(rc));
         return 1;
     }
-    fprintf(stderr, "edubrain backup: wrote %s (the citizen-ID key file is not in it: keep "
-                    "a copy of it separately)\n",
+    fprintf(stderr,
+            "edubrain backup: wrote %s (the citizen-ID key file is not in it: keep "
+            "a copy of it separately)\n",
             out);
     return 0;
 }

@@ -103,8 +103,9 @@ int eb_cli_demo(int argc, char **argv)
     const char *why = NULL;
     if (!admin_pw || eb_auth_password_check_rules(admin_pw, &why) ||
         (demo_arg && (!demo_pw || eb_auth_password_check_rules(demo_pw, &why)))) {
-        fprintf(stderr, "edubrain demo: password refused: %s (at least 8 characters of two "
-                        "kinds)\n",
+        fprintf(stderr,
+                "edubrain demo: password refused: %s (at least 8 characters of two "
+                "kinds)\n",
                 why ? why : "unreadable");
         eb_free(admin_pw);
         eb_free(demo_pw);

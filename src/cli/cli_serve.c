@@ -41,10 +41,14 @@ static void usage(FILE *f)
 int eb_cli_serve(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"db", required_argument, 0, 'd'},      {"listen", required_argument, 0, 'l'},
-        {"web", required_argument, 0, 'w'},     {"threads", required_argument, 0, 't'},
-        {"key-file", required_argument, 0, 'k'}, {"secure-cookies", no_argument, 0, 's'},
-        {"session-ttl", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+        {"db", required_argument, 0, 'd'},
+        {"listen", required_argument, 0, 'l'},
+        {"web", required_argument, 0, 'w'},
+        {"threads", required_argument, 0, 't'},
+        {"key-file", required_argument, 0, 'k'},
+        {"secure-cookies", no_argument, 0, 's'},
+        {"session-ttl", required_argument, 0, 'T'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

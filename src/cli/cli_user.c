@@ -140,8 +140,7 @@ static int user_passwd(struct eb_store *st, const struct args *a)
     char *pw = eb_cli_read_password(a->password);
     const char *why = NULL;
     if (!pw || eb_auth_password_check_rules(pw, &why)) {
-        fprintf(stderr, "edubrain user passwd: password refused: %s\n",
-                why ? why : "unreadable");
+        fprintf(stderr, "edubrain user passwd: password refused: %s\n", why ? why : "unreadable");
         eb_free(pw);
         return 2;
     }

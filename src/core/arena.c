@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define BLOCK_SIZE 8192
-#define ALIGN 16
+#define ALIGN      16
 
 struct block {
     struct block *next;

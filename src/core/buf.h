@@ -8,7 +8,7 @@
 struct eb_buf {
     char *data;
     size_t len, cap;
-    size_t max; /* 0 = unlimited */
+    size_t max;   /* 0 = unlimited */
     int overflow; /* set once an append was refused because of max */
 };
 

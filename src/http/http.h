@@ -22,7 +22,7 @@ struct eb_app; /* the server's context: config, store, caches (src/app.h) */
 
 enum eb_lang { EB_LANG_ZH = 0, EB_LANG_EN = 1 };
 
-#define EB_HTTP_MAX_PARAMS 4
+#define EB_HTTP_MAX_PARAMS  4
 #define EB_HTTP_MAX_HEADERS 12
 
 struct eb_header {
@@ -79,7 +79,7 @@ struct eb_route {
     const char *pattern; /* "/api/v1/orgs/{id}/children"; {name} matches one segment */
     eb_handler_fn handler;
     unsigned flags;
-    size_t body_max; /* 0 = default (64 KiB) */
+    size_t body_max;     /* 0 = default (64 KiB) */
     const char *summary; /* one line, used by the OpenAPI test to match the document */
 };
 
@@ -96,8 +96,7 @@ struct eb_http_options {
 
 /** Starts serving the given routes; returns once listening. */
 int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
-                  const struct eb_route *routes, size_t n_routes,
-                  struct eb_http_server **out);
+                  const struct eb_route *routes, size_t n_routes, struct eb_http_server **out);
 /** The port actually bound (useful with port 0). */
 int eb_http_port(const struct eb_http_server *s);
 void eb_http_stop(struct eb_http_server *s);

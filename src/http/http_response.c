@@ -37,10 +37,12 @@ static const struct message catalogue[] = {
     {"bad_credentials", "账号或密码错误", "Wrong login or password"},
     {"bad_old_password", "原密码不正确", "The current password is wrong"},
     {"password_too_short", "密码至少需要 8 个字符", "The password needs at least 8 characters"},
-    {"password_too_long", "密码不能超过 256 个字符", "The password may have at most 256 characters"},
+    {"password_too_long", "密码不能超过 256 个字符",
+     "The password may have at most 256 characters"},
     {"password_too_simple", "密码需包含字母、数字、符号中的至少两类",
      "The password needs at least two of: letters, digits, other characters"},
-    {"password_unchanged", "新密码不能与原密码相同", "The new password must differ from the old one"},
+    {"password_unchanged", "新密码不能与原密码相同",
+     "The new password must differ from the old one"},
 };
 
 static const char *catalogue_text(const char *code, enum eb_lang lang)

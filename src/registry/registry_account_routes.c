@@ -177,8 +177,8 @@ int eb_registry_audit_list(struct eb_req *r)
     size_t n = 0;
     int64_t next = 0;
     struct eb_audit *items = NULL;
-    int rc = eb_store_audit_list(r->db, &r->caller, org_id, before, limit, r->arena, &n, &items,
-                                 &next);
+    int rc =
+        eb_store_audit_list(r->db, &r->caller, org_id, before, limit, r->arena, &n, &items, &next);
     if (rc)
         return rc;
     json_t *arr = json_array();
@@ -190,13 +190,13 @@ int eb_registry_audit_list(struct eb_req *r)
         gmtime_r(&secs, &tm);
         strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
         json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id",
-                           (json_int_t)e->id, "at", at, "login", eb_json_str_or_null(e->login),
-                           "client_addr", eb_json_str_or_null(e->client_addr), "action",
-                           e->action ? e->action : "", "object_type",
-                           eb_json_str_or_null(e->object_type), "object_id",
-                           e->object_id ? json_integer(e->object_id) : json_null(), "before",
-                           parse_or_null(e->before_json), "after", parse_or_null(e->after_json)));
+            arr,
+            json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id,
+                      "at", at, "login", eb_json_str_or_null(e->login), "client_addr",
+                      eb_json_str_or_null(e->client_addr), "action", e->action ? e->action : "",
+                      "object_type", eb_json_str_or_null(e->object_type), "object_id",
+                      e->object_id ? json_integer(e->object_id) : json_null(), "before",
+                      parse_or_null(e->before_json), "after", parse_or_null(e->after_json)));
     }
     return eb_http_json(r, 200, eb_registry_page(arr, next));
 }

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-static const char *stage_names[] = {"preschool", "primary",   "junior",  "senior",
+static const char *stage_names[] = {"preschool",  "primary", "junior",  "senior",
                                     "vocational", "special", "lifelong"};
 
 const char *eb_registry_sex_name(enum eb_sex sex)
@@ -24,10 +24,9 @@ json_t *eb_registry_org_json(const struct eb_org *o)
     if (o->kind == EB_ORG_SCHOOL) {
         json_object_set_new(j, "school_code", eb_json_str_or_null(o->school_code));
         json_object_set_new(j, "running_type", eb_json_str_or_null(o->running_type));
-        json_object_set_new(j, "running_type_name",
-                            eb_json_str_or_null(o->running_type
-                                                    ? eb_running_type_name(o->running_type)
-                                                    : NULL));
+        json_object_set_new(
+            j, "running_type_name",
+            eb_json_str_or_null(o->running_type ? eb_running_type_name(o->running_type) : NULL));
         json_t *stages = json_array();
         for (unsigned i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]); i++)
             if (o->stages & (1u << i))

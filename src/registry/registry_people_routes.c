@@ -8,14 +8,10 @@
 #include <string.h>
 
 static const struct eb_json_field person_fields[] = {
-    {"org_id", EB_JSON_INT, 1, 0, 0},
-    {"name", EB_JSON_STRING, 1, 0, 60},
-    {"sex", EB_JSON_STRING, 1, 0, 8},
-    {"birth_date", EB_JSON_STRING, 1, 0, 10},
-    {"citizen_id", EB_JSON_STRING, 0, 1, 18},
-    {"student_no", EB_JSON_STRING, 0, 1, 19},
-    {"staff_no", EB_JSON_STRING, 0, 1, 32},
-    {"phone", EB_JSON_STRING, 0, 1, 20},
+    {"org_id", EB_JSON_INT, 1, 0, 0},         {"name", EB_JSON_STRING, 1, 0, 60},
+    {"sex", EB_JSON_STRING, 1, 0, 8},         {"birth_date", EB_JSON_STRING, 1, 0, 10},
+    {"citizen_id", EB_JSON_STRING, 0, 1, 18}, {"student_no", EB_JSON_STRING, 0, 1, 19},
+    {"staff_no", EB_JSON_STRING, 0, 1, 32},   {"phone", EB_JSON_STRING, 0, 1, 20},
 };
 
 static int parse_sex(const char *s, enum eb_sex *out)
@@ -87,12 +83,12 @@ static json_t *person_detail(struct eb_req *r, const struct eb_person *p, int *r
         goto done;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o}", "id", (json_int_t)en[i].id, "class",
-                           "id", (json_int_t)en[i].class_id, "name",
-                           eb_json_str_or_null(en[i].class_name), "start_date",
-                           eb_json_str_or_null(en[i].start_date), "end_date",
-                           eb_json_str_or_null(en[i].end_date)));
+        json_array_append_new(arr,
+                              json_pack("{s:I, s:{s:I, s:o}, s:o, s:o}", "id", (json_int_t)en[i].id,
+                                        "class", "id", (json_int_t)en[i].class_id, "name",
+                                        eb_json_str_or_null(en[i].class_name), "start_date",
+                                        eb_json_str_or_null(en[i].start_date), "end_date",
+                                        eb_json_str_or_null(en[i].end_date)));
     json_object_set_new(j, "enrolments", arr);
     struct eb_post *posts = NULL;
     *rc = eb_store_person_posts(r->db, &r->caller, p->id, r->arena, &n, &posts);
@@ -100,14 +96,14 @@ static json_t *person_detail(struct eb_req *r, const struct eb_person *p, int *r
         goto done;
     arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o, s:o, s:o}", "id",
-                           (json_int_t)posts[i].id, "school", "id", (json_int_t)posts[i].school_id,
-                           "name", eb_json_str_or_null(posts[i].school_name), "title",
-                           eb_json_str_or_null(posts[i].title), "subjects",
-                           eb_json_str_or_null(posts[i].subjects), "start_date",
-                           eb_json_str_or_null(posts[i].start_date), "end_date",
-                           eb_json_str_or_null(posts[i].end_date)));
+        json_array_append_new(arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o, s:o, s:o}", "id",
+                                             (json_int_t)posts[i].id, "school", "id",
+                                             (json_int_t)posts[i].school_id, "name",
+                                             eb_json_str_or_null(posts[i].school_name), "title",
+                                             eb_json_str_or_null(posts[i].title), "subjects",
+                                             eb_json_str_or_null(posts[i].subjects), "start_date",
+                                             eb_json_str_or_null(posts[i].start_date), "end_date",
+                                             eb_json_str_or_null(posts[i].end_date)));
     json_object_set_new(j, "posts", arr);
 done:
     if (*rc) {
@@ -159,9 +155,9 @@ int eb_registry_person_create(struct eb_req *r)
 int eb_registry_person_update(struct eb_req *r)
 {
     static const struct eb_json_field fields[] = {
-        {"name", EB_JSON_STRING, 0, 0, 60},        {"sex", EB_JSON_STRING, 0, 0, 8},
-        {"birth_date", EB_JSON_STRING, 0, 0, 10},  {"citizen_id", EB_JSON_STRING, 0, 1, 18},
-        {"student_no", EB_JSON_STRING, 0, 1, 19},  {"staff_no", EB_JSON_STRING, 0, 1, 32},
+        {"name", EB_JSON_STRING, 0, 0, 60},       {"sex", EB_JSON_STRING, 0, 0, 8},
+        {"birth_date", EB_JSON_STRING, 0, 0, 10}, {"citizen_id", EB_JSON_STRING, 0, 1, 18},
+        {"student_no", EB_JSON_STRING, 0, 1, 19}, {"staff_no", EB_JSON_STRING, 0, 1, 32},
         {"phone", EB_JSON_STRING, 0, 1, 20},
     };
     int64_t id;
@@ -230,8 +226,8 @@ int eb_registry_enrolment_create(struct eb_req *r)
     return created(r, rc, id);
 }
 
-static int end_link(struct eb_req *r, int (*end)(struct eb_db *, const struct eb_caller *,
-                                                  int64_t, const char *))
+static int end_link(struct eb_req *r,
+                    int (*end)(struct eb_db *, const struct eb_caller *, int64_t, const char *))
 {
     static const struct eb_json_field f[] = {{"end_date", EB_JSON_STRING, 1, 0, 10}};
     int64_t id;
@@ -244,8 +240,9 @@ static int end_link(struct eb_req *r, int (*end)(struct eb_db *, const struct eb
         return eb_http_error(r, 409, "conflict", "already ended or ends before it starts");
     if (rc)
         return rc;
-    return eb_http_json(r, 200, json_pack("{s:I, s:s}", "id", (json_int_t)id, "end_date",
-                                          eb_json_str(r->json, "end_date")));
+    return eb_http_json(r, 200,
+                        json_pack("{s:I, s:s}", "id", (json_int_t)id, "end_date",
+                                  eb_json_str(r->json, "end_date")));
 }
 
 int eb_registry_enrolment_end(struct eb_req *r)
@@ -256,8 +253,8 @@ int eb_registry_enrolment_end(struct eb_req *r)
 int eb_registry_post_create(struct eb_req *r)
 {
     static const struct eb_json_field f[] = {
-        {"person_id", EB_JSON_INT, 1, 0, 0},     {"school_id", EB_JSON_INT, 1, 0, 0},
-        {"title", EB_JSON_STRING, 1, 0, 40},     {"subjects", EB_JSON_STRING, 0, 1, 200},
+        {"person_id", EB_JSON_INT, 1, 0, 0},      {"school_id", EB_JSON_INT, 1, 0, 0},
+        {"title", EB_JSON_STRING, 1, 0, 40},      {"subjects", EB_JSON_STRING, 0, 1, 200},
         {"start_date", EB_JSON_STRING, 1, 0, 10},
     };
     if (check_body(r, f, 5) || eb__registry_check_date(r, "start_date", 1))
@@ -281,8 +278,8 @@ int eb_registry_post_end(struct eb_req *r)
 int eb_registry_teaching_create(struct eb_req *r)
 {
     static const struct eb_json_field f[] = {
-        {"post_id", EB_JSON_INT, 1, 0, 0},           {"class_id", EB_JSON_INT, 1, 0, 0},
-        {"subject", EB_JSON_STRING, 1, 0, 40},       {"is_head_teacher", EB_JSON_BOOL, 0, 1, 0},
+        {"post_id", EB_JSON_INT, 1, 0, 0},        {"class_id", EB_JSON_INT, 1, 0, 0},
+        {"subject", EB_JSON_STRING, 1, 0, 40},    {"is_head_teacher", EB_JSON_BOOL, 0, 1, 0},
         {"start_date", EB_JSON_STRING, 1, 0, 10},
     };
     if (check_body(r, f, 5) || eb__registry_check_date(r, "start_date", 1))

@@ -133,18 +133,12 @@ int eb_registry_org_people(struct eb_req *r)
 }
 
 static const struct eb_json_field org_fields[] = {
-    {"parent_id", EB_JSON_INT, 1, 0, 0},
-    {"kind", EB_JSON_STRING, 1, 0, 16},
-    {"name", EB_JSON_STRING, 1, 0, 120},
-    {"division_code", EB_JSON_STRING, 0, 1, 6},
-    {"school_code", EB_JSON_STRING, 0, 1, 10},
-    {"running_type", EB_JSON_STRING, 0, 1, 3},
-    {"stages", EB_JSON_ARRAY, 0, 1, 0},
-    {"urban_rural", EB_JSON_STRING, 0, 1, 3},
-    {"address", EB_JSON_STRING, 0, 1, 200},
-    {"lat", EB_JSON_NUMBER, 0, 1, 0},
-    {"lon", EB_JSON_NUMBER, 0, 1, 0},
-    {"grade_code", EB_JSON_STRING, 0, 1, 2},
+    {"parent_id", EB_JSON_INT, 1, 0, 0},       {"kind", EB_JSON_STRING, 1, 0, 16},
+    {"name", EB_JSON_STRING, 1, 0, 120},       {"division_code", EB_JSON_STRING, 0, 1, 6},
+    {"school_code", EB_JSON_STRING, 0, 1, 10}, {"running_type", EB_JSON_STRING, 0, 1, 3},
+    {"stages", EB_JSON_ARRAY, 0, 1, 0},        {"urban_rural", EB_JSON_STRING, 0, 1, 3},
+    {"address", EB_JSON_STRING, 0, 1, 200},    {"lat", EB_JSON_NUMBER, 0, 1, 0},
+    {"lon", EB_JSON_NUMBER, 0, 1, 0},          {"grade_code", EB_JSON_STRING, 0, 1, 2},
     {"school_year", EB_JSON_INT, 0, 1, 0},
 };
 
@@ -162,8 +156,7 @@ static int valid_grade_code(const char *g)
  * Reads and validates the descriptive fields of an org for its kind. Returns 0, or 1 when a
  * 400 response has been set.
  */
-static int read_org_fields(struct eb_req *r, enum eb_org_kind kind, int creating,
-                           struct eb_org *o)
+static int read_org_fields(struct eb_req *r, enum eb_org_kind kind, int creating, struct eb_org *o)
 {
     const char *why = NULL;
     o->name = eb_json_str(r->json, "name");
@@ -175,9 +168,9 @@ static int read_org_fields(struct eb_req *r, enum eb_org_kind kind, int creating
     o->grade_code = eb_json_str(r->json, "grade_code");
     if (o->division_code && eb_division_code_check(o->division_code, &why))
         return eb__registry_bad_field(r, "division_code", why), 1;
-    if (kind != EB_ORG_SCHOOL && (o->school_code || o->running_type || o->urban_rural ||
-                                  json_object_get(r->json, "stages") ||
-                                  json_object_get(r->json, "lat")))
+    if (kind != EB_ORG_SCHOOL &&
+        (o->school_code || o->running_type || o->urban_rural ||
+         json_object_get(r->json, "stages") || json_object_get(r->json, "lat")))
         return eb__registry_bad_field(r, "kind", "school fields are only for schools"), 1;
     if (kind == EB_ORG_DISTRICT && creating && !o->division_code)
         return eb_http_error(r, 400, "missing_field", "division_code"), 1;
@@ -216,8 +209,7 @@ static int read_org_fields(struct eb_req *r, enum eb_org_kind kind, int creating
     int64_t year = 0;
     if (eb_json_int(r->json, "school_year", &year)) {
         if (kind != EB_ORG_CLASS)
-            return eb__registry_bad_field(r, "school_year", "only classes have a school year"),
-                   1;
+            return eb__registry_bad_field(r, "school_year", "only classes have a school year"), 1;
         if (year < 2000 || year > 2100)
             return eb__registry_bad_field(r, "school_year", "must be 2000..2100"), 1;
         o->school_year = (int)year;

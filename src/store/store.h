@@ -24,9 +24,9 @@ struct eb_db;
 /* ---- opening ---------------------------------------------------------------------------- */
 
 struct eb_store_options {
-    int pool_size;       /* connections kept open (>= number of worker threads) */
-    int busy_timeout_ms; /* how long a writer waits for a lock */
-    int create;          /* create the database if missing */
+    int pool_size;        /* connections kept open (>= number of worker threads) */
+    int busy_timeout_ms;  /* how long a writer waits for a lock */
+    int create;           /* create the database if missing */
     const char *key_file; /* secretbox key for citizen IDs; NULL = "<dsn>.key" for SQLite.
                            * Created with mode 0600 when missing. */
 };
@@ -44,7 +44,7 @@ int eb_store_backup(struct eb_store *st, const char *path);
 /** Name of the backend ("sqlite"). */
 const char *eb_store_backend_name(const struct eb_store *st);
 
-int eb_db_begin(struct eb_db *db);    /* a write transaction */
+int eb_db_begin(struct eb_db *db); /* a write transaction */
 int eb_db_commit(struct eb_db *db);
 int eb_db_rollback(struct eb_db *db); /* safe to call when no transaction is open */
 
@@ -76,7 +76,7 @@ struct eb_grant {
     enum eb_role role;
     int64_t org_id;
     char org_path[EB_PATH_MAX]; /* materialised path of org_id, e.g. "/1/12/345/" */
-    const char *org_name;             /* may be NULL */
+    const char *org_name;       /* may be NULL */
 };
 
 /** Who is asking. system callers (the CLI, the demo generator) are not bounded. */
@@ -87,7 +87,7 @@ struct eb_caller {
     size_t n_grants;
     const struct eb_grant *grants;
     const char *client_addr; /* for the audit log; may be NULL */
-    int no_audit; /* with system: bulk loads (the demo generator) skip the audit rows */
+    int no_audit;            /* with system: bulk loads (the demo generator) skip the audit rows */
 };
 
 /** What the caller wants to do with a row. */
@@ -111,7 +111,7 @@ enum eb_org_kind {
     EB_ORG_CLASS = 5,
 };
 
-const char *eb_org_kind_name(enum eb_org_kind kind); /* "city" ... */
+const char *eb_org_kind_name(enum eb_org_kind kind);  /* "city" ... */
 enum eb_org_kind eb_org_kind_parse(const char *name); /* 0 when unknown */
 
 /* School stages, a bit set. */
@@ -135,16 +135,16 @@ struct eb_org {
     /* schools */
     const char *school_code;  /* 学校标识码, 10 digits */
     const char *running_type; /* 办学类型, 3 digits, JY/T 1001 */
-    unsigned stages;    /* enum eb_stage bits */
+    unsigned stages;          /* enum eb_stage bits */
     const char *urban_rural;  /* 城乡类型, 3 digits (111, 112, 121, 122, 123, 210, 220) */
     const char *address;
     double lat, lon; /* 0,0 when unknown */
     int has_coords;
     /* grades and classes */
     const char *grade_code; /* 11..16, 21..24, 31..33, 01..03 (preschool), 41..43 (vocational) */
-    int school_year;  /* classes: the year the school year starts, e.g. 2026 for 2026-2027 */
+    int school_year;        /* classes: the year the school year starts, e.g. 2026 for 2026-2027 */
     int64_t n_students; /* computed on read: current enrolments in the subtree (0 if not asked) */
-    const char *closed_on;    /* YYYY-MM-DD or NULL */
+    const char *closed_on; /* YYYY-MM-DD or NULL */
 };
 
 struct eb_org_list {
@@ -181,7 +181,7 @@ struct eb_person {
     const char *student_no; /* G/J/L + 18, or NULL */
     const char *staff_no;   /* 教师工号, or NULL */
     const char *phone;
-    int64_t org_id; /* the school (or class) that registered the person */
+    int64_t org_id;       /* the school (or class) that registered the person */
     const char *org_name; /* output only */
     const char *kind;     /* output: "student", "teacher", "parent", "staff" */
 };
@@ -215,7 +215,7 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
 
 struct eb_enrolment {
     int64_t id, person_id, class_id;
-    const char *class_name; /* output */
+    const char *class_name;            /* output */
     const char *start_date, *end_date; /* end_date NULL = current */
 };
 
@@ -339,8 +339,8 @@ struct eb_audit {
 /** Appends an entry; at, account_id and client_addr default from the caller when 0/NULL. */
 int eb_store_audit_add(struct eb_db *db, const struct eb_caller *c, const struct eb_audit *e);
 /** Entries under org_id (which needs EB_ACCESS_AUDIT), newest first, id < before (0 = newest). */
-int eb_store_audit_list(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
-                        int64_t before, int limit, struct eb_arena *a, size_t *n,
-                        struct eb_audit **items, int64_t *next /* out */);
+int eb_store_audit_list(struct eb_db *db, const struct eb_caller *c, int64_t org_id, int64_t before,
+                        int limit, struct eb_arena *a, size_t *n, struct eb_audit **items,
+                        int64_t *next /* out */);
 
 #endif

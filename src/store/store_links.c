@@ -290,8 +290,7 @@ int eb_store_post_end(struct eb_db *db, const struct eb_caller *c, int64_t id, c
     int rc = eb__tx_enter(db, c, &own);
     if (rc != 0)
         return rc;
-    rc = link_end(db, c, id, end_date, SQL_POST_GET, SQL_POST_END, "post.end", "post",
-                  "school_id");
+    rc = link_end(db, c, id, end_date, SQL_POST_GET, SQL_POST_END, "post.end", "post", "school_id");
     if (rc == 0) {
         /* A teacher who leaves the school stops teaching its classes on the same day. */
         struct eb__q q;

@@ -10,7 +10,7 @@
 #include "registry/registry_ids.h"
 
 #define PERSON_COLS                                                                                \
-    "p.id, p.name, p.sex, p.birth_date, p.citizen_id_enc, p.student_no_enc, p.staff_no, p.phone,"      \
+    "p.id, p.name, p.sex, p.birth_date, p.citizen_id_enc, p.student_no_enc, p.staff_no, p.phone,"  \
     " p.org_id, o.name, p.kind, p.org_path"
 
 static const char SQL_PERSON_GET[] =
@@ -189,13 +189,12 @@ static json_t *person_json(const struct eb_person *p, struct eb_arena *a)
     const char *masked = p->citizen_id == NULL  ? NULL
                          : p->citizen_id_masked ? p->citizen_id
                                                 : eb__pii_mask(p->citizen_id, a);
-    const char *student_no = p->citizen_id_masked ? p->student_no
-                                                  : student_no_mask(p->student_no, a);
+    const char *student_no =
+        p->citizen_id_masked ? p->student_no : student_no_mask(p->student_no, a);
     const struct {
         const char *k, *v;
-    } strs[] = {{"name", p->name},         {"birth_date", p->birth_date},
-                {"citizen_id", masked},    {"student_no", student_no},
-                {"staff_no", p->staff_no}, {"phone", p->phone},
+    } strs[] = {{"name", p->name},          {"birth_date", p->birth_date}, {"citizen_id", masked},
+                {"student_no", student_no}, {"staff_no", p->staff_no},     {"phone", p->phone},
                 {"kind", p->kind}};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strs[i].v != NULL)

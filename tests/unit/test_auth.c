@@ -1,15 +1,101 @@
-/* Unit tests of the auth module. */
+/* Unit tests of src/auth: password hashing and rules, throttling delays, CSRF comparison. */
 #include "unit.h"
 
-static void placeholder(void **state)
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/auth_int.h"
+#include "core/err.h"
+#include "core/mem.h"
+
+static void password_hash_verifies_only_the_right_password(void **state)
 {
     (void)state;
+    char *h = eb_auth_password_hash("Correct-horse-9");
+    assert_non_null(h);
+    assert_true(strncmp(h, "$argon2id$v=19$m=19456,t=2,p=1$", 31) == 0);
+    assert_int_equal(eb_auth_password_verify(h, "Correct-horse-9"), 0);
+    assert_int_equal(eb_auth_password_verify(h, "correct-horse-9"), EB_EAUTH);
+    assert_int_equal(eb_auth_password_verify(h, ""), EB_EAUTH);
+    assert_int_equal(eb_auth_password_verify(NULL, "Correct-horse-9"), EB_EAUTH);
+    assert_int_equal(eb_auth_password_verify("not-a-hash", "Correct-horse-9"), EB_EAUTH);
+    /* The same password hashes differently each time (random salt). */
+    char *h2 = eb_auth_password_hash("Correct-horse-9");
+    assert_string_not_equal(h, h2);
+    eb_free(h);
+    eb_free(h2);
+}
+
+static void password_rules(void **state)
+{
+    (void)state;
+    const char *why = NULL;
+    assert_int_equal(eb_auth_password_check_rules("short1A", &why), EB_EINVAL);
+    assert_string_equal(why, "password_too_short");
+    assert_int_equal(eb_auth_password_check_rules("alllowercase", &why), EB_EINVAL);
+    assert_string_equal(why, "password_too_simple");
+    assert_int_equal(eb_auth_password_check_rules("12345678", &why), EB_EINVAL);
+    assert_int_equal(eb_auth_password_check_rules("lower-and-dash", &why), 0);
+    assert_int_equal(eb_auth_password_check_rules("教育平台密码2026", &why), 0);
+    char longpw[300];
+    memset(longpw, 'a', sizeof(longpw) - 2);
+    longpw[sizeof(longpw) - 2] = '1';
+    longpw[sizeof(longpw) - 1] = '\0';
+    assert_int_equal(eb_auth_password_check_rules(longpw, &why), EB_EINVAL);
+    assert_string_equal(why, "password_too_long");
+}
+
+static void throttle_delays_escalate_and_are_capped(void **state)
+{
+    (void)state;
+    /* Five free attempts, then 1, 2, 4 ... seconds, never more than the cap. */
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(eb__auth_throttle_delay(i, 5, 900), 0);
+    assert_int_equal(eb__auth_throttle_delay(5, 5, 900), 1);
+    assert_int_equal(eb__auth_throttle_delay(6, 5, 900), 2);
+    assert_int_equal(eb__auth_throttle_delay(9, 5, 900), 16);
+    assert_int_equal(eb__auth_throttle_delay(15, 5, 900), 900);
+    assert_int_equal(eb__auth_throttle_delay(1000000, 5, 900), 900);
+    assert_int_equal(eb__auth_throttle_delay(1000000, 50, 60), 60);
+}
+
+static void tokens_are_random_and_hashes_stable(void **state)
+{
+    (void)state;
+    char a[64], b[64], ha[65], ha2[65];
+    eb__auth_random_token(a, sizeof(a));
+    eb__auth_random_token(b, sizeof(b));
+    assert_int_equal(strlen(a), 43); /* 32 bytes in unpadded base64url */
+    assert_string_not_equal(a, b);
+    eb__auth_hash_token(a, ha);
+    eb__auth_hash_token(a, ha2);
+    assert_string_equal(ha, ha2);
+    assert_int_equal(strlen(ha), 64);
+    eb__auth_hash_token("abc", ha);
+    assert_string_equal(ha, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+static void csrf_needs_the_exact_token(void **state)
+{
+    (void)state;
+    struct eb_req r;
+    memset(&r, 0, sizeof(r));
+    r.arena = eb_arena_create(0);
+    /* Without a session token nothing passes, whatever the header says. */
+    assert_int_equal(eb_auth_check_csrf(&r), EB_EDENIED);
+    r.csrf_token = "token-123";
+    assert_int_equal(eb_auth_check_csrf(&r), EB_EDENIED);
+    eb_arena_destroy(r.arena);
 }
 
 EB_TEST_GROUP(auth)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(placeholder),
+        cmocka_unit_test(password_hash_verifies_only_the_right_password),
+        cmocka_unit_test(password_rules),
+        cmocka_unit_test(throttle_delays_escalate_and_are_capped),
+        cmocka_unit_test(tokens_are_random_and_hashes_stable),
+        cmocka_unit_test(csrf_needs_the_exact_token),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }
