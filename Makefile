@@ -4,6 +4,7 @@
 #   make test       set up, build with ASan+UBSan, run unit, fuzz-replay, e2e and browser tests
 #   make fuzz       build the libFuzzer targets (clang)
 #   make format     clang-format the sources;  make lint  cppcheck + format check
+#   make valgrind   the unit tests without sanitizers under valgrind (not part of make test)
 
 CC      ?= cc
 PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto
@@ -28,8 +29,11 @@ GEN_SRC  := build/gen/store_migrations_sqlite.c build/gen/api_openapi.c
 REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o) $(GEN_SRC:%.c=build/rel/%.o)
 ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o) $(GEN_SRC:%.c=build/asan/%.o)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# The same objects without sanitizers, for valgrind (which cannot run ASan binaries).
+VG_OBJ   := $(SRC_LIB:%.c=build/vg/%.o) $(GEN_SRC:%.c=build/vg/%.o)
 
-.PHONY: all run test setup setup-test web unit e2e browser fuzz fuzz-replay format lint clean bench
+.PHONY: all run test setup setup-test web unit e2e browser fuzz fuzz-replay format lint clean bench \
+        valgrind
 
 all: build/edubrain
 
@@ -49,6 +53,13 @@ build/asan/edubrain: $(ASAN_OBJ) build/asan/src/main.o
 
 build/asan/unit_tests: $(ASAN_OBJ) $(UNIT_SRC:%.c=build/asan/%.o)
 	$(CC) $(SAN) -o $@ $^ $(LIBS) -lcmocka
+
+build/vg/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O1 -g -DEB_TESTING -MMD -MP -c $< -o $@
+
+build/vg/unit_tests: $(VG_OBJ) $(UNIT_SRC:%.c=build/vg/%.o)
+	$(CC) -o $@ $^ $(LIBS) -lcmocka
 
 build/gen/store_migrations_sqlite.c: tools/embed_sql.sh $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 	@mkdir -p $(dir $@)
@@ -75,6 +86,11 @@ run: setup web build/edubrain
 
 unit: build/asan/unit_tests
 	build/asan/unit_tests
+
+# About 20 s: every unit test, the in-process HTTP server included, runs in full.
+valgrind: build/vg/unit_tests
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+	    build/vg/unit_tests
 
 # Replays every fuzz corpus through the ASan build of the same entry points (no clang needed).
 fuzz-replay: $(FUZZ_SRC:fuzz/fuzz_%.c=build/asan/fuzz_replay_%)

@@ -33,21 +33,15 @@ int64_t eb__auth_now(void)
     return (int64_t)time(NULL);
 }
 
-int eb__auth_load_caller(struct eb_req *r, int64_t account_id)
+/* Fills r->caller from an account that the session (or the login) vouches for. */
+static int set_caller(struct eb_req *r, struct eb_account *acc)
 {
-    struct eb_account *acc = eb_arena_alloc(r->arena, sizeof(*acc));
-    if (!acc)
-        return EB_ETOOBIG;
-    /* The account is read with a system caller: the session itself is the authority here. */
-    struct eb_caller sys = {.system = 1};
-    int rc = eb_store_account_get(r->db, &sys, account_id, r->arena, acc);
-    if (rc)
-        return rc;
     if (acc->disabled)
         return EB_EAUTH;
+    int64_t account_id = acc->id;
     size_t n = 0;
     struct eb_grant *grants = NULL;
-    rc = eb_store_grants_of(r->db, account_id, r->arena, &n, &grants);
+    int rc = eb_store_grants_of(r->db, account_id, r->arena, &n, &grants);
     if (rc)
         return rc;
     r->account = acc;
@@ -58,6 +52,19 @@ int eb__auth_load_caller(struct eb_req *r, int64_t account_id)
     r->caller.grants = grants;
     r->caller.client_addr = r->client_addr;
     return 0;
+}
+
+int eb__auth_load_caller(struct eb_req *r, int64_t account_id)
+{
+    struct eb_account *acc = eb_arena_alloc(r->arena, sizeof(*acc));
+    if (!acc)
+        return EB_ETOOBIG;
+    /* The account is read with a system caller: the login itself is the authority here. */
+    struct eb_caller sys = {.system = 1};
+    int rc = eb_store_account_get(r->db, &sys, account_id, r->arena, acc);
+    if (rc)
+        return rc;
+    return set_caller(r, acc);
 }
 
 int eb_auth_resolve(struct eb_req *r)
@@ -74,7 +81,10 @@ int eb_auth_resolve(struct eb_req *r)
         return EB_ETOOBIG;
     eb__auth_hash_token(token, hash);
     struct eb_session s;
-    int rc = eb_store_session_get(r->db, hash, r->arena, &s);
+    struct eb_account *acc = eb_arena_alloc(r->arena, sizeof(*acc));
+    if (!acc)
+        return EB_ETOOBIG;
+    int rc = eb_store_session_get(r->db, hash, r->arena, &s, acc);
     if (rc == EB_ENOTFOUND)
         return 0;
     if (rc)
@@ -84,8 +94,8 @@ int eb_auth_resolve(struct eb_req *r)
         eb_store_session_delete(r->db, hash);
         return 0;
     }
-    rc = eb__auth_load_caller(r, s.account_id);
-    if (rc == EB_ENOTFOUND || rc == EB_EAUTH) {
+    rc = set_caller(r, acc);
+    if (rc == EB_EAUTH) {
         eb_store_session_delete(r->db, hash);
         return 0;
     }

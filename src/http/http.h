@@ -129,6 +129,14 @@ int eb_http_json(struct eb_req *r, int status, json_t *doc);
  * in the request's language, followed by ": detail" when detail is not NULL. Returns 0.
  */
 int eb_http_error(struct eb_req *r, int status, const char *code, const char *detail);
+/**
+ * Starts a streamed JSON response: resets the body, sets the status and the JSON content type
+ * and points w at the body. Finish with eb_http_stream_end().
+ */
+struct eb_jw;
+void eb_http_stream(struct eb_req *r, int status, struct eb_jw *w);
+/** Ends a streamed response; a body that outgrew the response limit becomes a 500. */
+int eb_http_stream_end(struct eb_req *r, struct eb_jw *w);
 /** Maps an enum eb_err to the right status and error code. Returns 0. */
 int eb_http_fail(struct eb_req *r, int err, const char *detail);
 void eb_http_add_header(struct eb_req *r, const char *name, const char *value);

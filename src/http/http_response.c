@@ -4,6 +4,7 @@
 #include "http/http_int.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "json/json.h"
 
 #include <string.h>
 
@@ -75,6 +76,24 @@ int eb_http_json(struct eb_req *r, int status, json_t *doc)
         eb_buf_puts(&r->out, "\"}}");
     }
     json_decref(doc);
+    return 0;
+}
+
+void eb_http_stream(struct eb_req *r, int status, struct eb_jw *w)
+{
+    eb_buf_reset(&r->out);
+    r->content_type = "application/json; charset=utf-8";
+    r->status = status;
+    eb_jw_init(w, &r->out);
+}
+
+int eb_http_stream_end(struct eb_req *r, struct eb_jw *w)
+{
+    if (w->b->overflow || w->depth != 0) {
+        eb_error("http: %s %s: streamed response too large or unbalanced",
+                 r->method ? r->method : "-", r->path ? r->path : "-");
+        return eb_http_error(r, 500, "internal", NULL);
+    }
     return 0;
 }
 

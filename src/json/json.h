@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "core/arena.h"
+#include "core/buf.h"
 
 /**
  * Parses a request body: it must be valid UTF-8 JSON whose top level is an object, at most
@@ -57,5 +58,37 @@ json_t *eb_json_str_or_null(const char *s);
 
 /** Serialises doc compactly (reals with 10 significant digits) into the arena. */
 char *eb_json_dump(const json_t *doc, struct eb_arena *a, size_t *len /* out */);
+
+/*
+ * A streaming JSON writer into a bounded eb_buf, for responses with many rows (rosters,
+ * listings), where building a jansson tree costs more than the query. Commas are managed by
+ * the writer; keys and strings are escaped. Errors (the buffer's limit) are sticky in
+ * b->overflow.
+ */
+#define EB_JW_MAX_DEPTH 16
+
+struct eb_jw {
+    struct eb_buf *b;
+    int depth;
+    unsigned char first[EB_JW_MAX_DEPTH]; /* no member written yet at this level */
+    int after_key;
+};
+
+void eb_jw_init(struct eb_jw *w, struct eb_buf *b);
+void eb_jw_obj_begin(struct eb_jw *w);
+void eb_jw_obj_end(struct eb_jw *w);
+void eb_jw_arr_begin(struct eb_jw *w);
+void eb_jw_arr_end(struct eb_jw *w);
+void eb_jw_key(struct eb_jw *w, const char *key);
+/** A string (must be valid UTF-8); NULL writes null. */
+void eb_jw_str(struct eb_jw *w, const char *s);
+void eb_jw_int(struct eb_jw *w, int64_t v);
+/** An integer, or null when v is 0 (ids and years where 0 means "none"). */
+void eb_jw_id(struct eb_jw *w, int64_t v);
+void eb_jw_real(struct eb_jw *w, double v);
+void eb_jw_bool(struct eb_jw *w, int v);
+void eb_jw_null(struct eb_jw *w);
+/** A value that is already JSON text (e.g. a stored document); the caller vouches for it. */
+void eb_jw_raw(struct eb_jw *w, const char *json);
 
 #endif

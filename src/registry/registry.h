@@ -10,10 +10,14 @@
 #include "http/http.h"
 #include "store/store.h"
 
-/* JSON forms (registry_json.c). */
-json_t *eb_registry_org_json(const struct eb_org *o);
-json_t *eb_registry_person_json(const struct eb_person *p);
+/* JSON forms (registry_json.c): the members of an object, written into a streamed response. */
+struct eb_jw;
+void eb_registry_org_fields(struct eb_jw *w, const struct eb_org *o);
+void eb_registry_person_fields(struct eb_jw *w, const struct eb_person *p);
 const char *eb_registry_sex_name(enum eb_sex sex);
+/** Sends one org or one person as the whole response. Returns 0. */
+int eb_registry_send_org(struct eb_req *r, int status, const struct eb_org *o);
+int eb_registry_send_person(struct eb_req *r, int status, const struct eb_person *p);
 
 /* Handlers (registry_routes.c, registry_people_routes.c, registry_account_routes.c). */
 int eb_registry_org_get(struct eb_req *r);
@@ -36,7 +40,8 @@ int eb_registry_audit_list(struct eb_req *r);
 
 /** Reads ?after= and ?limit= (defaults 0 and 100, limit 1..500); EB_EINVAL when malformed. */
 int eb_registry_page_args(const struct eb_req *r, int64_t *after, int *limit);
-/** {"items":items,"next":next or null} */
-json_t *eb_registry_page(json_t *items, int64_t next);
+/** A page {"items":[...],"next":CURSOR_OR_NULL}: begin, write the items, end with the cursor. */
+void eb_registry_page_begin(struct eb_jw *w);
+void eb_registry_page_end(struct eb_jw *w, int64_t next);
 
 #endif

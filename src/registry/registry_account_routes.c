@@ -10,13 +10,22 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *account_json(const struct eb_account *a)
+static void account_fields(struct eb_jw *w, const struct eb_account *a)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:b, s:b, s:o}", "id", (json_int_t)a->id, "login",
-                     a->login, "display_name", eb_json_str_or_null(a->display_name), "person_id",
-                     a->person_id ? json_integer(a->person_id) : json_null(),
-                     "must_change_password", a->must_change_password, "disabled", a->disabled,
-                     "created_at", eb_json_str_or_null(a->created_at));
+    eb_jw_key(w, "id");
+    eb_jw_int(w, a->id);
+    eb_jw_key(w, "login");
+    eb_jw_str(w, a->login);
+    eb_jw_key(w, "display_name");
+    eb_jw_str(w, a->display_name);
+    eb_jw_key(w, "person_id");
+    eb_jw_id(w, a->person_id);
+    eb_jw_key(w, "must_change_password");
+    eb_jw_bool(w, a->must_change_password);
+    eb_jw_key(w, "disabled");
+    eb_jw_bool(w, a->disabled);
+    eb_jw_key(w, "created_at");
+    eb_jw_str(w, a->created_at);
 }
 
 int eb_registry_account_list(struct eb_req *r)
@@ -30,10 +39,16 @@ int eb_registry_account_list(struct eb_req *r)
     int rc = eb_store_account_list(r->db, &r->caller, after, limit, r->arena, &n, &items, &next);
     if (rc)
         return rc;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, account_json(&items[i]));
-    return eb_http_json(r, 200, eb_registry_page(arr, next));
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_registry_page_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        eb_jw_obj_begin(&w);
+        account_fields(&w, &items[i]);
+        eb_jw_obj_end(&w);
+    }
+    eb_registry_page_end(&w, next);
+    return eb_http_stream_end(r, &w);
 }
 
 static int valid_login(const char *s)
@@ -137,15 +152,12 @@ done:
     rc = eb_store_account_get(r->db, &r->caller, id, r->arena, &out);
     if (rc)
         return rc;
-    return eb_http_json(r, 201, account_json(&out));
-}
-
-static json_t *parse_or_null(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_loads(s, 0, NULL);
-    return j ? j : json_string(s);
+    struct eb_jw w;
+    eb_http_stream(r, 201, &w);
+    eb_jw_obj_begin(&w);
+    account_fields(&w, &out);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
 }
 
 int eb_registry_audit_list(struct eb_req *r)
@@ -181,7 +193,9 @@ int eb_registry_audit_list(struct eb_req *r)
         eb_store_audit_list(r->db, &r->caller, org_id, before, limit, r->arena, &n, &items, &next);
     if (rc)
         return rc;
-    json_t *arr = json_array();
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_registry_page_begin(&w);
     for (size_t i = 0; i < n; i++) {
         const struct eb_audit *e = &items[i];
         char at[32];
@@ -189,14 +203,34 @@ int eb_registry_audit_list(struct eb_req *r)
         struct tm tm;
         gmtime_r(&secs, &tm);
         strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        json_array_append_new(
-            arr,
-            json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o}", "id", (json_int_t)e->id,
-                      "at", at, "login", eb_json_str_or_null(e->login), "client_addr",
-                      eb_json_str_or_null(e->client_addr), "action", e->action ? e->action : "",
-                      "object_type", eb_json_str_or_null(e->object_type), "object_id",
-                      e->object_id ? json_integer(e->object_id) : json_null(), "before",
-                      parse_or_null(e->before_json), "after", parse_or_null(e->after_json)));
+        eb_jw_obj_begin(&w);
+        eb_jw_key(&w, "id");
+        eb_jw_int(&w, e->id);
+        eb_jw_key(&w, "at");
+        eb_jw_str(&w, at);
+        eb_jw_key(&w, "login");
+        eb_jw_str(&w, e->login);
+        eb_jw_key(&w, "client_addr");
+        eb_jw_str(&w, e->client_addr);
+        eb_jw_key(&w, "action");
+        eb_jw_str(&w, e->action ? e->action : "");
+        eb_jw_key(&w, "object_type");
+        eb_jw_str(&w, e->object_type);
+        eb_jw_key(&w, "object_id");
+        eb_jw_id(&w, e->object_id);
+        /* before/after were written by the store as JSON documents. */
+        eb_jw_key(&w, "before");
+        if (e->before_json)
+            eb_jw_raw(&w, e->before_json);
+        else
+            eb_jw_null(&w);
+        eb_jw_key(&w, "after");
+        if (e->after_json)
+            eb_jw_raw(&w, e->after_json);
+        else
+            eb_jw_null(&w);
+        eb_jw_obj_end(&w);
     }
-    return eb_http_json(r, 200, eb_registry_page(arr, next));
+    eb_registry_page_end(&w, next);
+    return eb_http_stream_end(r, &w);
 }

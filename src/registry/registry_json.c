@@ -1,70 +1,136 @@
 /* JSON forms of registry rows, shared by every handler that returns them. */
 #include "registry/registry.h"
-#include "registry/registry_int.h"
 #include "registry/registry_ids.h"
+#include "registry/registry_int.h"
 #include "json/json.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *stage_names[] = {"preschool",  "primary", "junior",  "senior",
                                     "vocational", "special", "lifelong"};
+#define N_STAGES (sizeof(stage_names) / sizeof(stage_names[0]))
 
 const char *eb_registry_sex_name(enum eb_sex sex)
 {
     return sex == EB_SEX_MALE ? "male" : sex == EB_SEX_FEMALE ? "female" : "unknown";
 }
 
-json_t *eb_registry_org_json(const struct eb_org *o)
+static void kstr(struct eb_jw *w, const char *k, const char *v)
 {
-    json_t *j = json_pack("{s:I, s:o, s:s, s:s, s:s}", "id", (json_int_t)o->id, "parent_id",
-                          o->parent_id ? json_integer(o->parent_id) : json_null(), "kind",
-                          eb_org_kind_name(o->kind), "name", o->name ? o->name : "", "path",
-                          o->path ? o->path : "");
-    json_object_set_new(j, "division_code", eb_json_str_or_null(o->division_code));
+    eb_jw_key(w, k);
+    eb_jw_str(w, v);
+}
+
+void eb_registry_org_fields(struct eb_jw *w, const struct eb_org *o)
+{
+    eb_jw_key(w, "id");
+    eb_jw_int(w, o->id);
+    eb_jw_key(w, "parent_id");
+    eb_jw_id(w, o->parent_id);
+    kstr(w, "kind", eb_org_kind_name(o->kind));
+    kstr(w, "name", o->name ? o->name : "");
+    kstr(w, "path", o->path ? o->path : "");
+    kstr(w, "division_code", o->division_code);
     if (o->kind == EB_ORG_SCHOOL) {
-        json_object_set_new(j, "school_code", eb_json_str_or_null(o->school_code));
-        json_object_set_new(j, "running_type", eb_json_str_or_null(o->running_type));
-        json_object_set_new(
-            j, "running_type_name",
-            eb_json_str_or_null(o->running_type ? eb_running_type_name(o->running_type) : NULL));
-        json_t *stages = json_array();
-        for (unsigned i = 0; i < sizeof(stage_names) / sizeof(stage_names[0]); i++)
+        kstr(w, "school_code", o->school_code);
+        kstr(w, "running_type", o->running_type);
+        kstr(w, "running_type_name",
+             o->running_type ? eb_running_type_name(o->running_type) : NULL);
+        eb_jw_key(w, "stages");
+        eb_jw_arr_begin(w);
+        for (unsigned i = 0; i < N_STAGES; i++)
             if (o->stages & (1u << i))
-                json_array_append_new(stages, json_string(stage_names[i]));
-        json_object_set_new(j, "stages", stages);
-        json_object_set_new(j, "urban_rural", eb_json_str_or_null(o->urban_rural));
-        json_object_set_new(j, "address", eb_json_str_or_null(o->address));
-        json_object_set_new(j, "lat", o->has_coords ? json_real(o->lat) : json_null());
-        json_object_set_new(j, "lon", o->has_coords ? json_real(o->lon) : json_null());
+                eb_jw_str(w, stage_names[i]);
+        eb_jw_arr_end(w);
+        kstr(w, "urban_rural", o->urban_rural);
+        kstr(w, "address", o->address);
+        eb_jw_key(w, "lat");
+        if (o->has_coords)
+            eb_jw_real(w, o->lat);
+        else
+            eb_jw_null(w);
+        eb_jw_key(w, "lon");
+        if (o->has_coords)
+            eb_jw_real(w, o->lon);
+        else
+            eb_jw_null(w);
     }
-    json_object_set_new(j, "grade_code", eb_json_str_or_null(o->grade_code));
-    json_object_set_new(j, "school_year",
-                        o->school_year ? json_integer(o->school_year) : json_null());
-    json_object_set_new(j, "closed_on", eb_json_str_or_null(o->closed_on));
-    return j;
+    kstr(w, "grade_code", o->grade_code);
+    eb_jw_key(w, "school_year");
+    eb_jw_id(w, o->school_year);
+    if (o->n_students) {
+        eb_jw_key(w, "n_students");
+        eb_jw_int(w, o->n_students);
+    }
+    kstr(w, "closed_on", o->closed_on);
 }
 
-json_t *eb_registry_person_json(const struct eb_person *p)
+void eb_registry_person_fields(struct eb_jw *w, const struct eb_person *p)
 {
-    json_t *j = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)p->id, "name",
-                          p->name ? p->name : "", "sex", eb_registry_sex_name(p->sex));
-    json_object_set_new(j, "birth_date", eb_json_str_or_null(p->birth_date));
-    json_object_set_new(j, "citizen_id", eb_json_str_or_null(p->citizen_id));
-    json_object_set_new(j, "citizen_id_masked", json_boolean(p->citizen_id_masked));
-    json_object_set_new(j, "student_no", eb_json_str_or_null(p->student_no));
-    json_object_set_new(j, "staff_no", eb_json_str_or_null(p->staff_no));
-    json_object_set_new(j, "phone", eb_json_str_or_null(p->phone));
-    json_object_set_new(j, "org",
-                        p->org_id ? json_pack("{s:I, s:o}", "id", (json_int_t)p->org_id, "name",
-                                              eb_json_str_or_null(p->org_name))
-                                  : json_null());
-    json_object_set_new(j, "kind", eb_json_str_or_null(p->kind));
-    return j;
+    eb_jw_key(w, "id");
+    eb_jw_int(w, p->id);
+    kstr(w, "name", p->name ? p->name : "");
+    kstr(w, "sex", eb_registry_sex_name(p->sex));
+    kstr(w, "birth_date", p->birth_date);
+    kstr(w, "citizen_id", p->citizen_id);
+    eb_jw_key(w, "citizen_id_masked");
+    eb_jw_bool(w, p->citizen_id_masked);
+    kstr(w, "student_no", p->student_no);
+    kstr(w, "staff_no", p->staff_no);
+    kstr(w, "phone", p->phone);
+    eb_jw_key(w, "org");
+    if (p->org_id) {
+        eb_jw_obj_begin(w);
+        eb_jw_key(w, "id");
+        eb_jw_int(w, p->org_id);
+        kstr(w, "name", p->org_name);
+        eb_jw_obj_end(w);
+    } else {
+        eb_jw_null(w);
+    }
+    kstr(w, "kind", p->kind);
 }
 
-static const char *stage_key(unsigned bit)
+int eb_registry_send_org(struct eb_req *r, int status, const struct eb_org *o)
 {
-    return stage_names[bit];
+    struct eb_jw w;
+    eb_http_stream(r, status, &w);
+    eb_jw_obj_begin(&w);
+    eb_registry_org_fields(&w, o);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
+}
+
+int eb_registry_send_person(struct eb_req *r, int status, const struct eb_person *p)
+{
+    struct eb_jw w;
+    eb_http_stream(r, status, &w);
+    eb_jw_obj_begin(&w);
+    eb_registry_person_fields(&w, p);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
+}
+
+void eb_registry_page_begin(struct eb_jw *w)
+{
+    eb_jw_obj_begin(w);
+    eb_jw_key(w, "items");
+    eb_jw_arr_begin(w);
+}
+
+void eb_registry_page_end(struct eb_jw *w, int64_t next)
+{
+    eb_jw_arr_end(w);
+    eb_jw_key(w, "next");
+    if (next) {
+        char cursor[24];
+        snprintf(cursor, sizeof(cursor), "%lld", (long long)next);
+        eb_jw_str(w, cursor);
+    } else {
+        eb_jw_null(w);
+    }
+    eb_jw_obj_end(w);
 }
 
 int eb__registry_parse_stages(const json_t *arr, unsigned *out)
@@ -76,10 +142,9 @@ int eb__registry_parse_stages(const json_t *arr, unsigned *out)
     {
         const char *s = json_string_value(v);
         unsigned bit = 0;
-        for (; bit < sizeof(stage_names) / sizeof(stage_names[0]); bit++)
-            if (s && strcmp(s, stage_key(bit)) == 0)
-                break;
-        if (bit == sizeof(stage_names) / sizeof(stage_names[0]))
+        while (bit < N_STAGES && !(s && strcmp(s, stage_names[bit]) == 0))
+            bit++;
+        if (bit == N_STAGES)
             return -1;
         *out |= 1u << bit;
     }

@@ -73,44 +73,68 @@ static int read_person(struct eb_req *r, struct eb_person *p)
     return 0;
 }
 
-static json_t *person_detail(struct eb_req *r, const struct eb_person *p, int *rc)
+/* A person with their enrolment and post histories. */
+static int send_person_detail(struct eb_req *r, const struct eb_person *p)
 {
-    json_t *j = eb_registry_person_json(p);
-    size_t n = 0;
+    size_t n_en = 0, n_posts = 0;
     struct eb_enrolment *en = NULL;
-    *rc = eb_store_person_enrolments(r->db, &r->caller, p->id, r->arena, &n, &en);
-    if (*rc)
-        goto done;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr,
-                              json_pack("{s:I, s:{s:I, s:o}, s:o, s:o}", "id", (json_int_t)en[i].id,
-                                        "class", "id", (json_int_t)en[i].class_id, "name",
-                                        eb_json_str_or_null(en[i].class_name), "start_date",
-                                        eb_json_str_or_null(en[i].start_date), "end_date",
-                                        eb_json_str_or_null(en[i].end_date)));
-    json_object_set_new(j, "enrolments", arr);
     struct eb_post *posts = NULL;
-    *rc = eb_store_person_posts(r->db, &r->caller, p->id, r->arena, &n, &posts);
-    if (*rc)
-        goto done;
-    arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_pack("{s:I, s:{s:I, s:o}, s:o, s:o, s:o, s:o}", "id",
-                                             (json_int_t)posts[i].id, "school", "id",
-                                             (json_int_t)posts[i].school_id, "name",
-                                             eb_json_str_or_null(posts[i].school_name), "title",
-                                             eb_json_str_or_null(posts[i].title), "subjects",
-                                             eb_json_str_or_null(posts[i].subjects), "start_date",
-                                             eb_json_str_or_null(posts[i].start_date), "end_date",
-                                             eb_json_str_or_null(posts[i].end_date)));
-    json_object_set_new(j, "posts", arr);
-done:
-    if (*rc) {
-        json_decref(j);
-        return NULL;
+    int rc = eb_store_person_enrolments(r->db, &r->caller, p->id, r->arena, &n_en, &en);
+    if (rc)
+        return rc;
+    rc = eb_store_person_posts(r->db, &r->caller, p->id, r->arena, &n_posts, &posts);
+    if (rc)
+        return rc;
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_jw_obj_begin(&w);
+    eb_registry_person_fields(&w, p);
+    eb_jw_key(&w, "enrolments");
+    eb_jw_arr_begin(&w);
+    for (size_t i = 0; i < n_en; i++) {
+        eb_jw_obj_begin(&w);
+        eb_jw_key(&w, "id");
+        eb_jw_int(&w, en[i].id);
+        eb_jw_key(&w, "class");
+        eb_jw_obj_begin(&w);
+        eb_jw_key(&w, "id");
+        eb_jw_int(&w, en[i].class_id);
+        eb_jw_key(&w, "name");
+        eb_jw_str(&w, en[i].class_name);
+        eb_jw_obj_end(&w);
+        eb_jw_key(&w, "start_date");
+        eb_jw_str(&w, en[i].start_date);
+        eb_jw_key(&w, "end_date");
+        eb_jw_str(&w, en[i].end_date);
+        eb_jw_obj_end(&w);
     }
-    return j;
+    eb_jw_arr_end(&w);
+    eb_jw_key(&w, "posts");
+    eb_jw_arr_begin(&w);
+    for (size_t i = 0; i < n_posts; i++) {
+        eb_jw_obj_begin(&w);
+        eb_jw_key(&w, "id");
+        eb_jw_int(&w, posts[i].id);
+        eb_jw_key(&w, "school");
+        eb_jw_obj_begin(&w);
+        eb_jw_key(&w, "id");
+        eb_jw_int(&w, posts[i].school_id);
+        eb_jw_key(&w, "name");
+        eb_jw_str(&w, posts[i].school_name);
+        eb_jw_obj_end(&w);
+        eb_jw_key(&w, "title");
+        eb_jw_str(&w, posts[i].title);
+        eb_jw_key(&w, "subjects");
+        eb_jw_str(&w, posts[i].subjects);
+        eb_jw_key(&w, "start_date");
+        eb_jw_str(&w, posts[i].start_date);
+        eb_jw_key(&w, "end_date");
+        eb_jw_str(&w, posts[i].end_date);
+        eb_jw_obj_end(&w);
+    }
+    eb_jw_arr_end(&w);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
 }
 
 int eb_registry_person_get(struct eb_req *r)
@@ -124,10 +148,7 @@ int eb_registry_person_get(struct eb_req *r)
     int rc = eb_store_person_get(r->db, &r->caller, id, want_pii, r->arena, &p);
     if (rc)
         return rc;
-    json_t *j = person_detail(r, &p, &rc);
-    if (!j)
-        return rc;
-    return eb_http_json(r, 200, j);
+    return send_person_detail(r, &p);
 }
 
 int eb_registry_person_create(struct eb_req *r)
@@ -149,7 +170,7 @@ int eb_registry_person_create(struct eb_req *r)
     rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &p);
     if (rc)
         return rc;
-    return eb_http_json(r, 201, eb_registry_person_json(&p));
+    return eb_registry_send_person(r, 201, &p);
 }
 
 int eb_registry_person_update(struct eb_req *r)
@@ -184,7 +205,7 @@ int eb_registry_person_update(struct eb_req *r)
     rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &p);
     if (rc)
         return rc;
-    return eb_http_json(r, 200, eb_registry_person_json(&p));
+    return eb_registry_send_person(r, 200, &p);
 }
 
 static int check_body(struct eb_req *r, const struct eb_json_field *f, size_t n)

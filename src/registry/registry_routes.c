@@ -66,12 +66,6 @@ int eb_registry_page_args(const struct eb_req *r, int64_t *after, int *limit)
     return 0;
 }
 
-json_t *eb_registry_page(json_t *items, int64_t next)
-{
-    return json_pack("{s:o, s:o}", "items", items, "next",
-                     next ? json_sprintf("%lld", (long long)next) : json_null());
-}
-
 int eb_registry_org_get(struct eb_req *r)
 {
     int64_t id;
@@ -81,7 +75,7 @@ int eb_registry_org_get(struct eb_req *r)
     int rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &o);
     if (rc)
         return rc;
-    return eb_http_json(r, 200, eb_registry_org_json(&o));
+    return eb_registry_send_org(r, 200, &o);
 }
 
 int eb_registry_org_children(struct eb_req *r)
@@ -96,10 +90,16 @@ int eb_registry_org_children(struct eb_req *r)
     int rc = eb_store_org_children(r->db, &r->caller, id, after, limit, r->arena, &list);
     if (rc)
         return rc;
-    json_t *items = json_array();
-    for (size_t i = 0; i < list.n; i++)
-        json_array_append_new(items, eb_registry_org_json(&list.items[i]));
-    return eb_http_json(r, 200, eb_registry_page(items, list.next));
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_registry_page_begin(&w);
+    for (size_t i = 0; i < list.n; i++) {
+        eb_jw_obj_begin(&w);
+        eb_registry_org_fields(&w, &list.items[i]);
+        eb_jw_obj_end(&w);
+    }
+    eb_registry_page_end(&w, list.next);
+    return eb_http_stream_end(r, &w);
 }
 
 int eb_registry_org_people(struct eb_req *r)
@@ -126,10 +126,16 @@ int eb_registry_org_people(struct eb_req *r)
     int rc = eb_store_org_people(r->db, &r->caller, id, filter, after, limit, r->arena, &list);
     if (rc)
         return rc;
-    json_t *items = json_array();
-    for (size_t i = 0; i < list.n; i++)
-        json_array_append_new(items, eb_registry_person_json(&list.items[i]));
-    return eb_http_json(r, 200, eb_registry_page(items, list.next));
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_registry_page_begin(&w);
+    for (size_t i = 0; i < list.n; i++) {
+        eb_jw_obj_begin(&w);
+        eb_registry_person_fields(&w, &list.items[i]);
+        eb_jw_obj_end(&w);
+    }
+    eb_registry_page_end(&w, list.next);
+    return eb_http_stream_end(r, &w);
 }
 
 static const struct eb_json_field org_fields[] = {
@@ -250,7 +256,7 @@ int eb_registry_org_create(struct eb_req *r)
     rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &created);
     if (rc)
         return rc;
-    return eb_http_json(r, 201, eb_registry_org_json(&created));
+    return eb_registry_send_org(r, 201, &created);
 }
 
 int eb_registry_org_update(struct eb_req *r)
@@ -311,5 +317,5 @@ int eb_registry_org_update(struct eb_req *r)
     rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &cur);
     if (rc)
         return rc;
-    return eb_http_json(r, 200, eb_registry_org_json(&cur));
+    return eb_registry_send_org(r, 200, &cur);
 }

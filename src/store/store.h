@@ -304,8 +304,9 @@ struct eb_session {
 };
 
 int eb_store_session_create(struct eb_db *db, const struct eb_session *in);
+/** A session and, when account is not NULL, its account (without the password hash). */
 int eb_store_session_get(struct eb_db *db, const char *id_hash, struct eb_arena *a,
-                         struct eb_session *out);
+                         struct eb_session *out, struct eb_account *account /* out */);
 int eb_store_session_touch(struct eb_db *db, const char *id_hash, int64_t last_seen_at,
                            int64_t expires_at);
 int eb_store_session_delete(struct eb_db *db, const char *id_hash);

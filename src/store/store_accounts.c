@@ -37,9 +37,12 @@ static const char SQL_GRANTS_OF[] =
 static const char SQL_SESSION_INSERT[] =
     "INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, expires_at, last_seen_at,"
     " client_addr) VALUES (?, ?, ?, ?, ?, ?, ?)";
+/* The session and its account in one statement: every authenticated request runs it. */
 static const char SQL_SESSION_GET[] =
-    "SELECT id_hash, account_id, csrf_token, created_at, expires_at, last_seen_at, client_addr"
-    " FROM sessions WHERE id_hash = ?";
+    "SELECT s.id_hash, s.account_id, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at,"
+    " s.client_addr, a.id, a.login, a.display_name, a.person_id, a.must_change_password,"
+    " a.disabled, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id"
+    " WHERE s.id_hash = ?";
 static const char SQL_SESSION_TOUCH[] =
     "UPDATE sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?";
 static const char SQL_SESSION_DELETE[] = "DELETE FROM sessions WHERE id_hash = ?";
@@ -57,16 +60,22 @@ static int clamp_limit(int limit)
     return limit < 1 ? 1 : limit > 500 ? 500 : limit;
 }
 
-static void read_account(struct eb__q *q, struct eb_arena *a, struct eb_account *o)
+/* Reads ACCOUNT_COLS starting at column base. */
+static void read_account_at(struct eb__q *q, int base, struct eb_arena *a, struct eb_account *o)
 {
     memset(o, 0, sizeof(*o));
-    o->id = eb__q_col_int(q, 0);
-    o->login = eb__q_col_str(q, 1, a);
-    o->display_name = eb__q_col_str(q, 2, a);
-    o->person_id = eb__q_col_int(q, 3);
-    o->must_change_password = (int)eb__q_col_int(q, 4);
-    o->disabled = (int)eb__q_col_int(q, 5);
-    o->created_at = eb__q_col_str(q, 6, a);
+    o->id = eb__q_col_int(q, base);
+    o->login = eb__q_col_str(q, base + 1, a);
+    o->display_name = eb__q_col_str(q, base + 2, a);
+    o->person_id = eb__q_col_int(q, base + 3);
+    o->must_change_password = (int)eb__q_col_int(q, base + 4);
+    o->disabled = (int)eb__q_col_int(q, base + 5);
+    o->created_at = eb__q_col_str(q, base + 6, a);
+}
+
+static void read_account(struct eb__q *q, struct eb_arena *a, struct eb_account *o)
+{
+    read_account_at(q, 0, a, o);
 }
 
 /* The first grant with write access: where an account-level event is filed in the audit. */
@@ -480,7 +489,7 @@ int eb_store_session_create(struct eb_db *db, const struct eb_session *in)
 }
 
 int eb_store_session_get(struct eb_db *db, const char *id_hash, struct eb_arena *a,
-                         struct eb_session *out)
+                         struct eb_session *out, struct eb_account *account)
 {
     struct eb__q q;
     memset(out, 0, sizeof(*out));
@@ -497,6 +506,8 @@ int eb_store_session_get(struct eb_db *db, const char *id_hash, struct eb_arena 
         out->expires_at = eb__q_col_int(&q, 4);
         out->last_seen_at = eb__q_col_int(&q, 5);
         out->client_addr = eb__q_col_str(&q, 6, a);
+        if (account != NULL)
+            read_account_at(&q, 7, a, account);
         rc = 0;
     } else if (rc == EB__STORE_DONE) {
         rc = EB_ENOTFOUND;

@@ -179,8 +179,6 @@ int eb__pii_seal_buf(const struct eb_store *st, const char *plain, unsigned char
                      size_t *out_len /* out */);
 /** Loads or creates the key (first 6 + 8 '*' + last 4 is the masked form). */
 int eb__pii_load_key(struct eb_store *st, const char *key_file, int may_create);
-/** The display form of a citizen ID: first 6, eight '*', last 4 ("****" when short). */
-char *eb__pii_mask(const char *plain, struct eb_arena *a);
 
 int eb__pii_seal(const struct eb_store *st, const char *plain, struct eb_arena *a,
                  unsigned char **out, size_t *out_len);

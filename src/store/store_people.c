@@ -11,7 +11,7 @@
 
 #define PERSON_COLS                                                                                \
     "p.id, p.name, p.sex, p.birth_date, p.citizen_id_enc, p.student_no_enc, p.staff_no, p.phone,"  \
-    " p.org_id, o.name, p.kind, p.org_path"
+    " p.org_id, o.name, p.kind, p.org_path, p.citizen_id_mask, p.student_no_mask"
 
 static const char SQL_PERSON_GET[] =
     "SELECT " PERSON_COLS " FROM people p JOIN orgs o ON o.id = p.org_id WHERE p.id = ?";
@@ -28,6 +28,12 @@ static const char SQL_PEOPLE_STUDENTS[] =
     "SELECT " PERSON_COLS " FROM enrolments e JOIN people p ON p.id = e.person_id"
     " JOIN orgs o ON o.id = p.org_id"
     " WHERE e.end_date IS NULL AND e.class_path >= ? AND e.class_path < ? AND e.person_id > ?"
+    " ORDER BY e.person_id LIMIT ?";
+/* The same for one class, in index order: no sort, no range over paths. */
+static const char SQL_PEOPLE_CLASS_STUDENTS[] =
+    "SELECT " PERSON_COLS " FROM enrolments e JOIN people p ON p.id = e.person_id"
+    " JOIN orgs o ON o.id = p.org_id"
+    " WHERE e.class_id = ? AND e.end_date IS NULL AND e.person_id > ?"
     " ORDER BY e.person_id LIMIT ?";
 #define TEACHER_IDS                                                                                \
     "SELECT person_id FROM posts WHERE end_date IS NULL AND school_path >= ?"                      \
@@ -51,25 +57,24 @@ static const char SQL_PEOPLE_PARENTS[] =
 
 static const char SQL_PERSON_INSERT[] =
     "INSERT INTO people (org_id, org_path, kind, name, sex, birth_date, citizen_id_enc,"
-    " citizen_id_idx, student_no_enc, student_no_idx, staff_no, phone, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    " citizen_id_idx, citizen_id_mask, student_no_enc, student_no_idx, student_no_mask, staff_no,"
+    " phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_PERSON_BY_IDX[] = "SELECT id FROM people WHERE citizen_id_idx = ?";
 static const char SQL_PERSON_UPDATE[] =
     "UPDATE people SET org_id = ?, org_path = ?, name = COALESCE(?, name), sex = COALESCE(?, sex),"
     " birth_date = COALESCE(?, birth_date), citizen_id_enc = COALESCE(?, citizen_id_enc),"
-    " citizen_id_idx = COALESCE(?, citizen_id_idx), student_no_enc = COALESCE(?, student_no_enc),"
-    " student_no_idx = COALESCE(?, student_no_idx),"
+    " citizen_id_idx = COALESCE(?, citizen_id_idx), citizen_id_mask = COALESCE(?, citizen_id_mask),"
+    " student_no_enc = COALESCE(?, student_no_enc), student_no_idx = COALESCE(?, student_no_idx),"
+    " student_no_mask = COALESCE(?, student_no_mask),"
     " staff_no = COALESCE(?, staff_no), phone = COALESCE(?, phone) WHERE id = ?";
 
 #define SEALED_MAX 128
 
 /* A student number masked like the citizen ID it usually embeds: "G370201********1234". */
-static char *student_no_mask(const char *plain, struct eb_arena *a)
+static void student_no_mask(const char *plain, char out[20])
 {
-    if (plain == NULL || plain[0] == '\0')
-        return NULL;
-    char *rest = eb__pii_mask(plain + 1, a);
-    return rest ? eb_arena_printf(a, "%c%s", plain[0], rest) : NULL;
+    out[0] = plain[0];
+    eb_citizen_id_mask(plain[0] ? plain + 1 : plain, out + 1);
 }
 
 static int access_ok(const struct eb_caller *c, const char *path, enum eb_access access)
@@ -144,25 +149,15 @@ static void read_person(struct eb__q *q, const struct eb_store *st, int pii, str
     p->name = eb__q_col_str(q, 1, a);
     p->sex = (enum eb_sex)eb__q_col_int(q, 2);
     p->birth_date = eb__q_col_str(q, 3, a);
-    if (!eb__q_col_null(q, 4)) {
+    if (pii) {
         size_t len = 0;
-        const void *sealed = eb__q_col_blob(q, 4, &len);
-        char *plain = eb__pii_open(st, sealed, len, a);
-        if (pii) {
-            p->citizen_id = plain;
-        } else {
-            p->citizen_id = eb__pii_mask(plain, a);
-            if (plain != NULL)
-                sodium_memzero(plain, strlen(plain));
-        }
-    }
-    if (!eb__q_col_null(q, 5)) {
-        size_t len = 0;
-        const void *sealed = eb__q_col_blob(q, 5, &len);
-        char *plain = eb__pii_open(st, sealed, len, a);
-        p->student_no = pii ? plain : student_no_mask(plain, a);
-        if (!pii && plain != NULL)
-            sodium_memzero(plain, strlen(plain));
+        const void *sealed = eb__q_col_null(q, 4) ? NULL : eb__q_col_blob(q, 4, &len);
+        p->citizen_id = sealed ? eb__pii_open(st, sealed, len, a) : NULL;
+        sealed = eb__q_col_null(q, 5) ? NULL : eb__q_col_blob(q, 5, &len);
+        p->student_no = sealed ? eb__pii_open(st, sealed, len, a) : NULL;
+    } else {
+        p->citizen_id = eb__q_col_str(q, 12, a);
+        p->student_no = eb__q_col_str(q, 13, a);
     }
     p->staff_no = eb__q_col_str(q, 6, a);
     p->phone = eb__q_col_str(q, 7, a);
@@ -180,17 +175,23 @@ static void read_person(struct eb__q *q, const struct eb_store *st, int pii, str
 }
 
 /* The audit form of a person: the citizen ID is masked, never plain. */
-static json_t *person_json(const struct eb_person *p, struct eb_arena *a)
+static json_t *person_json(const struct eb_person *p)
 {
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer(p->id));
     json_object_set_new(j, "org_id", json_integer(p->org_id));
     json_object_set_new(j, "sex", json_integer(p->sex));
-    const char *masked = p->citizen_id == NULL  ? NULL
-                         : p->citizen_id_masked ? p->citizen_id
-                                                : eb__pii_mask(p->citizen_id, a);
-    const char *student_no =
-        p->citizen_id_masked ? p->student_no : student_no_mask(p->student_no, a);
+    char cid_mask[19], sno_mask[20];
+    const char *masked = p->citizen_id;
+    const char *student_no = p->student_no;
+    if (!p->citizen_id_masked && masked) {
+        eb_citizen_id_mask(masked, cid_mask);
+        masked = cid_mask;
+    }
+    if (!p->citizen_id_masked && student_no) {
+        student_no_mask(student_no, sno_mask);
+        student_no = sno_mask;
+    }
     const struct {
         const char *k, *v;
     } strs[] = {{"name", p->name},          {"birth_date", p->birth_date}, {"citizen_id", masked},
@@ -243,11 +244,12 @@ int eb_store_org_people(struct eb_db *db, const struct eb_caller *c, int64_t org
                         struct eb_person_list *out)
 {
     char path[EB_PATH_MAX], hi[EB_PATH_MAX];
+    enum eb_org_kind kind = 0;
     struct eb__q q = {0};
     int rc;
     memset(out, 0, sizeof(*out));
     limit = limit < 1 ? 1 : limit > 500 ? 500 : limit;
-    rc = eb__org_path(db, org_id, path, NULL);
+    rc = eb__org_path(db, org_id, path, &kind);
     if (rc != 0)
         goto done;
     if (!eb__caller_sees_people(c, path)) {
@@ -260,27 +262,23 @@ int eb_store_org_people(struct eb_db *db, const struct eb_caller *c, int64_t org
         rc = EB_ETOOBIG;
         goto done;
     }
-    switch (filter) {
-    case EB_PEOPLE_STUDENTS:
-        eb__q_start(db, SQL_PEOPLE_STUDENTS, &q);
-        break;
-    case EB_PEOPLE_TEACHERS:
-        eb__q_start(db, SQL_PEOPLE_TEACHERS, &q);
-        break;
-    case EB_PEOPLE_PARENTS:
-        eb__q_start(db, SQL_PEOPLE_PARENTS, &q);
-        break;
-    case EB_PEOPLE_ALL:
-    default:
-        eb__q_start(db, SQL_PEOPLE_ALL, &q);
-        break;
-    }
-    /* Each id set of the statement takes the same (from, to, after) triple. */
-    int n_sets = filter == EB_PEOPLE_ALL ? 3 : filter == EB_PEOPLE_TEACHERS ? 2 : 1;
-    for (int i = 0; i < n_sets; i++) {
-        eb__q_text(&q, path);
-        eb__q_text(&q, hi);
+    if (filter == EB_PEOPLE_STUDENTS && kind == EB_ORG_CLASS) {
+        eb__q_start(db, SQL_PEOPLE_CLASS_STUDENTS, &q);
+        eb__q_int(&q, org_id);
         eb__q_int(&q, after);
+    } else {
+        const char *sql = filter == EB_PEOPLE_STUDENTS   ? SQL_PEOPLE_STUDENTS
+                          : filter == EB_PEOPLE_TEACHERS ? SQL_PEOPLE_TEACHERS
+                          : filter == EB_PEOPLE_PARENTS  ? SQL_PEOPLE_PARENTS
+                                                         : SQL_PEOPLE_ALL;
+        eb__q_start(db, sql, &q);
+        /* Each id set of the statement takes the same (from, to, after) triple. */
+        int n_sets = filter == EB_PEOPLE_ALL ? 3 : filter == EB_PEOPLE_TEACHERS ? 2 : 1;
+        for (int i = 0; i < n_sets; i++) {
+            eb__q_text(&q, path);
+            eb__q_text(&q, hi);
+            eb__q_int(&q, after);
+        }
     }
     eb__q_int(&q, limit + 1);
     while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
@@ -337,6 +335,7 @@ static int bind_student_no(struct eb__q *q, const struct eb_store *st, const cha
     if (no == NULL) {
         eb__q_null(q);
         eb__q_null(q);
+        eb__q_null(q);
         return 0;
     }
     unsigned char sealed[SEALED_MAX];
@@ -346,8 +345,11 @@ static int bind_student_no(struct eb__q *q, const struct eb_store *st, const cha
     if (rc != 0)
         return rc;
     eb__pii_blind_index(st, no, idx);
+    char mask[20];
+    student_no_mask(no, mask);
     eb__q_blob(q, sealed, len);
     eb__q_text(q, idx);
+    eb__q_text(q, mask);
     return 0;
 }
 
@@ -409,9 +411,13 @@ int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const st
     eb__q_int(&q, in->sex);
     eb__q_text(&q, in->birth_date);
     if (in->citizen_id != NULL) {
+        char mask[19];
+        eb_citizen_id_mask(in->citizen_id, mask);
         eb__q_blob(&q, sealed, sealed_len);
         eb__q_text(&q, idx);
+        eb__q_text(&q, mask);
     } else {
+        eb__q_null(&q);
         eb__q_null(&q);
         eb__q_null(&q);
     }
@@ -431,13 +437,11 @@ int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const st
     eb__q_end(&q);
     rc = 0;
     if (!eb__audit_skip(c)) {
-        struct eb_arena *a = eb_arena_create(0);
         struct eb_person after = *in;
         after.id = new_id;
-        after.kind = (char *)(uintptr_t)kind;
+        after.kind = kind;
         rc = eb__audit_write(db, c, "person.create", "person", new_id, path, NULL,
-                             person_json(&after, a));
-        eb_arena_destroy(a);
+                             person_json(&after));
     }
     if (rc == 0)
         *id = new_id;
@@ -501,9 +505,13 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
         eb__q_null(&q);
     eb__q_text(&q, in->birth_date);
     if (in->citizen_id != NULL) {
+        char mask[19];
+        eb_citizen_id_mask(in->citizen_id, mask);
         eb__q_blob(&q, sealed, sealed_len);
         eb__q_text(&q, idx);
+        eb__q_text(&q, mask);
     } else {
+        eb__q_null(&q);
         eb__q_null(&q);
         eb__q_null(&q);
     }
@@ -520,8 +528,8 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
     rc = person_row(db, id, 0, a, &after, NULL);
     if (rc != 0)
         goto done;
-    rc = eb__audit_write(db, c, "person.update", "person", id, new_path, person_json(&before, a),
-                         person_json(&after, a));
+    rc = eb__audit_write(db, c, "person.update", "person", id, new_path, person_json(&before),
+                         person_json(&after));
 done:
     eb__q_end(&q);
     rc = eb__tx_leave(db, own, rc);

@@ -146,13 +146,3 @@ void eb__pii_blind_index(const struct eb_store *st, const char *plain, char hex[
                        sizeof(st->blind_key));
     sodium_bin2hex(hex, 65, h, sizeof(h));
 }
-
-char *eb__pii_mask(const char *plain, struct eb_arena *a)
-{
-    if (plain == NULL)
-        return NULL;
-    size_t n = strlen(plain);
-    if (n < 10)
-        return eb_arena_strdup(a, "****");
-    return eb_arena_printf(a, "%.6s********%s", plain, plain + n - 4);
-}

@@ -97,7 +97,7 @@ static void citizen_id_tomorrow_is_future(void **state)
     time_t t = time(NULL) + 2 * 86400;
     struct tm tm;
     localtime_r(&t, &tm);
-    char first[32];
+    char first[48]; /* Room for any int the compiler assumes; the date fills 8. */
     snprintf(first, sizeof(first), "370702%04d%02d%02d001", tm.tm_year + 1900, tm.tm_mon + 1,
              tm.tm_mday);
     char id[19];

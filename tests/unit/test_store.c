@@ -594,20 +594,20 @@ static void sessions_and_throttle(void **state)
     assert_int_equal(eb_store_session_create(w.db, &s), 0);
     assert_int_equal(eb_store_session_create(w.db, &s), EB_EEXIST);
     struct eb_session out;
-    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out), 0);
+    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out, NULL), 0);
     assert_int_equal(out.account_id, w.acct_teacher);
     assert_string_equal(out.csrf_token, "tok");
     assert_string_equal(out.client_addr, "10.0.0.1");
     assert_int_equal(eb_store_session_touch(w.db, "abc123", 150, 300), 0);
-    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out), 0);
+    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out, NULL), 0);
     assert_int_equal(out.last_seen_at, 150);
     assert_int_equal(out.expires_at, 300);
     assert_int_equal(eb_store_session_delete(w.db, "abc123"), 0);
-    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out), EB_ENOTFOUND);
+    assert_int_equal(eb_store_session_get(w.db, "abc123", a, &out, NULL), EB_ENOTFOUND);
     s.id_hash = "s2";
     assert_int_equal(eb_store_session_create(w.db, &s), 0);
     assert_int_equal(eb_store_session_delete_account(w.db, w.acct_teacher), 0);
-    assert_int_equal(eb_store_session_get(w.db, "s2", a, &out), EB_ENOTFOUND);
+    assert_int_equal(eb_store_session_get(w.db, "s2", a, &out, NULL), EB_ENOTFOUND);
 
     int64_t count = 0, last = 0;
     assert_int_equal(eb_store_throttle_get(w.db, "acct:zhang", &count, &last), EB_ENOTFOUND);

@@ -67,6 +67,16 @@ export async function startServer({ extraArgs = [] } = {}) {
 
 async function startIn(dir, extraArgs) {
   const db = await createDemoDb(dir);
+  return serveDb(db, { cwd: dir, extraArgs, removeDir: dir });
+}
+
+/**
+ * Starts `edubrain serve --db db --listen 127.0.0.1:0 ...extraArgs` in cwd (default: the db's
+ * directory) on an existing database. Returns { base, port, dir, db, pid, stop, log } like
+ * startServer; stop() asserts a clean exit and removes removeDir when one is given.
+ */
+export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], removeDir = null } = {}) {
+  const dir = cwd;
   let log = '';
   /* cwd is the temp dir so that the server does not pick up a web/dist of the work tree. */
   const child = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...extraArgs],
@@ -102,7 +112,7 @@ async function startIn(dir, extraArgs) {
       assert.equal(res.signal, null, `the server died of ${res.signal}:\n${tail(log)}`);
       assert.equal(res.code, 0, `the server exited with ${res.code}:\n${tail(log)}`);
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (removeDir) fs.rmSync(removeDir, { recursive: true, force: true });
     }
   }
   return { base: `http://127.0.0.1:${port}`, port, dir, db, pid: child.pid, stop, log: () => log };

@@ -36,9 +36,13 @@ CREATE TABLE people (
     birth_date TEXT,
     citizen_id_enc BLOB,
     citizen_id_idx TEXT,
+    -- The masked forms everyone in scope sees (first 6 and last 4 characters), kept in clear so
+    -- that lists never decrypt; only a granted full read opens the sealed value.
+    citizen_id_mask TEXT,
     -- A G student number is 'G' + the citizen ID: encrypted like it, unique by blind index.
     student_no_enc BLOB,
     student_no_idx TEXT UNIQUE,
+    student_no_mask TEXT,
     staff_no TEXT,
     phone TEXT,
     created_at INTEGER NOT NULL
@@ -60,6 +64,8 @@ CREATE INDEX enrolments_person ON enrolments(person_id, id);
 CREATE UNIQUE INDEX enrolments_current_person ON enrolments(person_id) WHERE end_date IS NULL;
 -- The hot path: current students of a class (or of any subtree) in one range scan.
 CREATE INDEX enrolments_current_path ON enrolments(class_path, person_id) WHERE end_date IS NULL;
+-- A class roster in person order straight from the index: the API's hottest read.
+CREATE INDEX enrolments_current_class ON enrolments(class_id, person_id) WHERE end_date IS NULL;
 
 CREATE TABLE posts (
     id INTEGER PRIMARY KEY,
