@@ -111,6 +111,7 @@ test: setup-test web
 	$(MAKE) build/edubrain build/asan/edubrain build/asan/unit_tests
 	$(MAKE) lint
 	$(MAKE) unit
+	$(MAKE) valgrind
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
 	$(MAKE) browser
