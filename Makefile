@@ -1,13 +1,13 @@
 # edubrain: one binary, built with pkg-config'd Debian libraries.
 #   make            build/edubrain (optimised)
 #   make run        set up, build, create the demo city if missing, serve on 127.0.0.1:8080
-#   make test       set up, build with ASan+UBSan, run unit, fuzz-replay, e2e and browser tests
+#   make test       set up, build with ASan+UBSan, run unit, fuzz-replay, e2e (SQLite, then PostgreSQL: e2e-pg) and browser tests
 #   make fuzz       build the libFuzzer targets (clang)
 #   make format     clang-format the sources;  make lint  cppcheck + format check
 #   make valgrind   the unit tests without sanitizers under valgrind (not part of make test)
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto libpq
 WERROR  ?= -Werror
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wcast-qual -Wformat=2 -Wvla $(WERROR)
@@ -25,14 +25,14 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 # Sources generated at build time: the store's migrations embedded as C strings.
-GEN_SRC  := build/gen/store_migrations_sqlite.c build/gen/api_openapi.c
+GEN_SRC  := build/gen/store_migrations_sqlite.c build/gen/store_migrations_pg.c build/gen/api_openapi.c
 REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o) $(GEN_SRC:%.c=build/rel/%.o)
 ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o) $(GEN_SRC:%.c=build/asan/%.o)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # The same objects without sanitizers, for valgrind (which cannot run ASan binaries).
 VG_OBJ   := $(SRC_LIB:%.c=build/vg/%.o) $(GEN_SRC:%.c=build/vg/%.o)
 
-.PHONY: all run test setup setup-test web unit e2e browser fuzz fuzz-replay format lint clean bench \
+.PHONY: all run test setup setup-test web unit e2e e2e-pg browser fuzz fuzz-replay format lint clean bench \
         valgrind
 
 all: build/edubrain
@@ -64,6 +64,10 @@ build/vg/unit_tests: $(VG_OBJ) $(UNIT_SRC:%.c=build/vg/%.o)
 build/gen/store_migrations_sqlite.c: tools/embed_sql.sh $(sort $(wildcard src/store/migrations/sqlite/*.sql))
 	@mkdir -p $(dir $@)
 	sh tools/embed_sql.sh $@ eb__migrations_sqlite $(filter %.sql,$^)
+
+build/gen/store_migrations_pg.c: tools/embed_sql.sh $(sort $(wildcard src/store/migrations/pg/*.sql))
+	@mkdir -p $(dir $@)
+	sh tools/embed_sql.sh $@ eb__migrations_pg $(filter %.sql,$^)
 
 build/gen/api_openapi.c: tools/embed_text.sh src/api/openapi.json
 	@mkdir -p $(dir $@)
@@ -104,6 +108,14 @@ build/asan/fuzz_replay_%: $(ASAN_OBJ) build/asan/fuzz/fuzz_%.o build/asan/fuzz/r
 e2e: build/asan/edubrain
 	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=2 tests/e2e/
 
+# The same e2e suite against PostgreSQL: a private cluster on 127.0.0.1 (tools/pg_test_server.sh),
+# one fresh database per test file (tests/e2e/lib/server.mjs), stopped at the end either way.
+e2e-pg: build/asan/edubrain
+	@dsn=$$(tools/pg_test_server.sh start) || exit 1; \
+	EDUBRAIN_PG=$$dsn EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain \
+	    node --test --test-concurrency=2 tests/e2e/; rc=$$?; \
+	tools/pg_test_server.sh stop; exit $$rc
+
 browser: build/asan/edubrain
 	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=1 tests/browser/
 
@@ -114,6 +126,7 @@ test: setup-test web
 	$(MAKE) valgrind
 	$(MAKE) fuzz-replay
 	$(MAKE) e2e
+	$(MAKE) e2e-pg
 	$(MAKE) browser
 
 # libFuzzer builds (clang): build/fuzz/fuzz_<target>; run e.g. build/fuzz/fuzz_json fuzz/corpus/json

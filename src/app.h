@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "core/cache.h"
 #include "store/store.h"
 
 struct eb_config {
@@ -17,6 +18,7 @@ struct eb_config {
     int session_max_s;    /* absolute lifetime of a session */
     int secure_cookies;   /* add Secure (set when served behind TLS) */
     int trust_proxy;      /* take the client address from X-Forwarded-For */
+    int cache_mb;         /* budget of the people-list cache in MiB (0 = off) */
 };
 
 struct eb_metrics {
@@ -30,6 +32,7 @@ struct eb_app {
     const struct eb_config *cfg;
     struct eb_store *store;
     struct eb_metrics metrics;
+    struct eb_cache *lists; /* rendered people lists by data version; NULL = off */
     int64_t started_at;
 };
 

@@ -5,9 +5,9 @@ set -euo pipefail
 what=${1:-build}
 cd "$(dirname "$0")/.."
 
-build_pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
+build_pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
   libsodium-dev libssl-dev nodejs npm"
-test_pkgs="libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck chromium fonts-noto-cjk valgrind"
+test_pkgs="postgresql-15 libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck chromium fonts-noto-cjk valgrind"
 bench_pkgs="wrk nginx-light"
 
 pkgs=$build_pkgs

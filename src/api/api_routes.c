@@ -26,6 +26,8 @@ const struct eb_route eb_api_routes[] = {
     {"GET", "/api/v1/orgs/{id}/children", eb_registry_org_children, 0, 0, "Children of a node"},
     {"GET", "/api/v1/orgs/{id}/people", eb_registry_org_people, 0, 0,
      "Current students or staff of a subtree"},
+    {"GET", "/api/v1/orgs/{id}/stats", eb_registry_org_stats, 0, 0,
+     "Counts of a subtree (schools, classes, students, teachers, oversized classes)"},
     {"POST", "/api/v1/orgs", eb_registry_org_create, EB_ROUTE_JSON, 16 * KB, "Create an org"},
     {"PATCH", "/api/v1/orgs/{id}", eb_registry_org_update, EB_ROUTE_JSON, 16 * KB, "Change an org"},
 
@@ -49,6 +51,15 @@ const struct eb_route eb_api_routes[] = {
     {"GET", "/api/v1/accounts", eb_registry_account_list, 0, 0, "Accounts in scope"},
     {"POST", "/api/v1/accounts", eb_registry_account_create, EB_ROUTE_JSON, 8 * KB,
      "Create an account with roles"},
+    {"GET", "/api/v1/accounts/{id}", eb_registry_account_get, 0, 0, "An account and its roles"},
+    {"PATCH", "/api/v1/accounts/{id}", eb_registry_account_update, EB_ROUTE_JSON, 4 * KB,
+     "Rename, disable or enable an account"},
+    {"POST", "/api/v1/accounts/{id}/password", eb_registry_account_password_reset, EB_ROUTE_JSON,
+     4 * KB, "Reset an account's password"},
+    {"POST", "/api/v1/accounts/{id}/roles", eb_registry_account_role_add, EB_ROUTE_JSON, 4 * KB,
+     "Grant a role to an account"},
+    {"DELETE", "/api/v1/accounts/{id}/roles/{grant_id}", eb_registry_account_role_remove, 0, 0,
+     "Revoke a role of an account"},
     {"GET", "/api/v1/audit", eb_registry_audit_list, 0, 0, "The audit log of a subtree"},
 };
 

@@ -34,7 +34,8 @@ static void usage(FILE *f)
           "  --threads N        HTTP worker threads (default: 2 per core, at least 4)\n"
           "  --key-file PATH    citizen-ID encryption key (default: PATH.key beside the db)\n"
           "  --secure-cookies   mark cookies Secure (when a TLS proxy is in front)\n"
-          "  --session-ttl S    idle session lifetime in seconds (default 28800)\n",
+          "  --session-ttl S    idle session lifetime in seconds (default 28800)\n"
+          "  --cache-mb N       memory for cached people lists (default 64; 0 = off)\n",
           f);
 }
 
@@ -57,6 +58,7 @@ int eb_cli_serve(int argc, char **argv)
         .threads = cores > 2 ? (int)cores * 2 : 4,
         .session_ttl_s = 8 * 3600,
         .session_max_s = 24 * 3600,
+        .cache_mb = 64,
     };
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -90,6 +92,13 @@ int eb_cli_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'c':
+            cfg.cache_mb = (int)strtol(optarg, NULL, 10);
+            if (cfg.cache_mb < 0 || cfg.cache_mb > 4096) {
+                fprintf(stderr, "edubrain serve: --cache-mb must be 0..4096\n");
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -109,6 +118,8 @@ int eb_cli_serve(int argc, char **argv)
     if (!st)
         return 1;
     struct eb_app app = {.cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL)};
+    if (cfg.cache_mb > 0)
+        app.lists = eb_cache_create((size_t)cfg.cache_mb << 20, 8192);
     struct eb_http_options hopt = {
         .listen = cfg.listen, .threads = cfg.threads, .web_dir = cfg.web_dir};
     struct eb_http_server *srv = NULL;
@@ -136,6 +147,7 @@ int eb_cli_serve(int argc, char **argv)
         pause();
     eb_info("stopping");
     eb_http_stop(srv);
+    eb_cache_destroy(app.lists);
     eb_store_close(st);
     return 0;
 }

@@ -42,6 +42,20 @@ int eb_http_metrics_handler(struct eb_req *r)
                   (uint64_t)m->logins_failed);
     eb_buf_printf(b, "edubrain_logins_total{result=\"throttled\"} %" PRIu64 "\n",
                   (uint64_t)m->logins_throttled);
+    if (r->app->lists) {
+        struct eb_cache_stats cs;
+        eb_cache_stats(r->app->lists, &cs);
+        counter(b, "edubrain_list_cache_lookups_total", "People-list cache lookups by result.");
+        eb_buf_printf(b, "edubrain_list_cache_lookups_total{result=\"hit\"} %" PRIu64 "\n",
+                      cs.hits);
+        eb_buf_printf(b, "edubrain_list_cache_lookups_total{result=\"miss\"} %" PRIu64 "\n",
+                      cs.misses);
+        eb_buf_printf(b,
+                      "# HELP edubrain_list_cache_bytes Bytes held by the list cache.\n"
+                      "# TYPE edubrain_list_cache_bytes gauge\n"
+                      "edubrain_list_cache_bytes %" PRIu64 "\n",
+                      cs.bytes);
+    }
     if (b->overflow)
         return EB_ETOOBIG;
     r->status = 200;

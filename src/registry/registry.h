@@ -36,6 +36,12 @@ int eb_registry_teaching_create(struct eb_req *r);
 int eb_registry_guardian_create(struct eb_req *r);
 int eb_registry_account_list(struct eb_req *r);
 int eb_registry_account_create(struct eb_req *r);
+int eb_registry_account_get(struct eb_req *r);
+int eb_registry_account_update(struct eb_req *r);
+int eb_registry_account_password_reset(struct eb_req *r);
+int eb_registry_account_role_add(struct eb_req *r);
+int eb_registry_account_role_remove(struct eb_req *r);
+int eb_registry_org_stats(struct eb_req *r);
 int eb_registry_audit_list(struct eb_req *r);
 
 /** Reads ?after= and ?limit= (defaults 0 and 100, limit 1..500); EB_EINVAL when malformed. */

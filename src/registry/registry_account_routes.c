@@ -1,4 +1,5 @@
-/* Handlers for accounts (people who log in) and the audit log. */
+/* Handlers for accounts (people who log in) and their management, org statistics and the
+ * audit log. */
 #include "auth/auth.h"
 #include "registry/registry.h"
 #include "registry/registry_int.h"
@@ -34,9 +35,14 @@ int eb_registry_account_list(struct eb_req *r)
     int limit;
     if (eb_registry_page_args(r, &after, &limit))
         return eb_http_error(r, 400, "bad_request", "after/limit");
+    /* ?login= narrows the list to logins that contain the text (case-insensitive). */
+    const char *login = eb_http_query(r, "login");
+    if (login && strlen(login) > 64)
+        return eb_http_error(r, 400, "bad_request", "login");
     size_t n = 0;
     struct eb_account *items = NULL;
-    int rc = eb_store_account_list(r->db, &r->caller, after, limit, r->arena, &n, &items, &next);
+    int rc = eb_store_account_search(r->db, &r->caller, login, after, limit, r->arena, &n, &items,
+                                     &next);
     if (rc)
         return rc;
     struct eb_jw w;
@@ -156,6 +162,221 @@ done:
     eb_http_stream(r, 201, &w);
     eb_jw_obj_begin(&w);
     account_fields(&w, &out);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
+}
+
+/* ---- account management by administrators ---------------------------------------------- */
+
+/* One grant: {"id","role","org":{"id","name","path","kind"}}. */
+static void grant_fields(struct eb_jw *w, const struct eb_grant *g)
+{
+    /* The tree's levels are fixed, so a node's kind is the depth of its path "/1/12/345/". */
+    int depth = -1;
+    for (const char *p = g->org_path; *p; p++)
+        depth += *p == '/';
+    eb_jw_key(w, "id");
+    eb_jw_int(w, g->id);
+    eb_jw_key(w, "role");
+    eb_jw_str(w, eb_role_name(g->role));
+    eb_jw_key(w, "org");
+    eb_jw_obj_begin(w);
+    eb_jw_key(w, "id");
+    eb_jw_int(w, g->org_id);
+    eb_jw_key(w, "name");
+    eb_jw_str(w, g->org_name);
+    eb_jw_key(w, "path");
+    eb_jw_str(w, g->org_path);
+    eb_jw_key(w, "kind");
+    eb_jw_str(w, depth >= EB_ORG_CITY && depth <= EB_ORG_CLASS ? eb_org_kind_name(depth) : NULL);
+    eb_jw_obj_end(w);
+}
+
+/* The account document of GET /accounts/{id}: the account, its roles in the caller's scope and
+ * whether the caller may change it. */
+static int send_account(struct eb_req *r, int status, int64_t id)
+{
+    size_t n = 0;
+    struct eb_grant *grants = NULL;
+    int managed = 0;
+    int rc = eb_store_account_roles(r->db, &r->caller, id, r->arena, &n, &grants, &managed);
+    if (rc)
+        return rc;
+    struct eb_account a;
+    rc = eb_store_account_get(r->db, &r->caller, id, r->arena, &a);
+    if (rc)
+        return rc;
+    struct eb_jw w;
+    eb_http_stream(r, status, &w);
+    eb_jw_obj_begin(&w);
+    account_fields(&w, &a);
+    eb_jw_key(&w, "managed");
+    eb_jw_bool(&w, managed);
+    eb_jw_key(&w, "roles");
+    eb_jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        eb_jw_obj_begin(&w);
+        grant_fields(&w, &grants[i]);
+        eb_jw_obj_end(&w);
+    }
+    eb_jw_arr_end(&w);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
+}
+
+int eb_registry_account_get(struct eb_req *r)
+{
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    return send_account(r, 200, id);
+}
+
+int eb_registry_account_update(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"display_name", EB_JSON_STRING, 0, 0, 60},
+        {"disabled", EB_JSON_BOOL, 0, 0, 0},
+    };
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    const char *why = NULL;
+    if (eb_json_check(r->json, f, sizeof(f) / sizeof(f[0]), r->arena, &why))
+        return eb_http_fail(r, EB_EINVAL, why);
+    const char *name = eb_json_str(r->json, "display_name");
+    const json_t *dis = json_object_get(r->json, "disabled");
+    if (!name && !dis)
+        return eb_http_error(r, 400, "missing_field", "display_name or disabled");
+    int rc = eb_store_account_update(r->db, &r->caller, id, name,
+                                     dis ? (json_is_true(dis) ? 1 : 0) : -1);
+    if (rc == EB_EDENIED)
+        return eb_http_error(r, 403, "forbidden", "cannot disable one's own account");
+    if (rc)
+        return rc;
+    return send_account(r, 200, id);
+}
+
+int eb_registry_account_password_reset(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"password", EB_JSON_STRING, 1, 0, 256},
+        {"must_change_password", EB_JSON_BOOL, 0, 0, 0},
+    };
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    const char *why = NULL;
+    if (eb_json_check(r->json, f, sizeof(f) / sizeof(f[0]), r->arena, &why))
+        return eb_http_fail(r, EB_EINVAL, why);
+    const char *password = eb_json_str(r->json, "password");
+    const json_t *must = json_object_get(r->json, "must_change_password");
+    /* Out of scope answers before the (slow) hash is computed; the store checks again. */
+    size_t n = 0;
+    struct eb_grant *grants = NULL;
+    int managed = 0;
+    int rc = eb_store_account_roles(r->db, &r->caller, id, r->arena, &n, &grants, &managed);
+    if (rc)
+        return rc;
+    if (eb_auth_password_check_rules(password, &why))
+        return eb_http_error(r, 400, why, NULL);
+    char *hash = eb_auth_password_hash(password);
+    if (!hash)
+        return EB_EINTERNAL;
+    rc =
+        eb_store_account_reset_password(r->db, &r->caller, id, hash, must ? json_is_true(must) : 1);
+    eb_free(hash);
+    if (rc == EB_EDENIED)
+        return eb_http_error(r, 403, "forbidden", "use PUT /api/v1/me/password for one's own");
+    if (rc)
+        return rc;
+    return send_account(r, 200, id);
+}
+
+int eb_registry_account_role_add(struct eb_req *r)
+{
+    static const struct eb_json_field f[] = {
+        {"role", EB_JSON_STRING, 1, 0, 20},
+        {"org_id", EB_JSON_INT, 1, 0, 0},
+    };
+    int64_t id, org_id = 0, gid = 0;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    const char *why = NULL;
+    if (eb_json_check(r->json, f, sizeof(f) / sizeof(f[0]), r->arena, &why))
+        return eb_http_fail(r, EB_EINVAL, why);
+    enum eb_role role = eb_role_parse(eb_json_str(r->json, "role"));
+    if (role == EB_ROLE_NONE)
+        return eb__registry_bad_field(r, "role", "unknown role");
+    eb_json_int(r->json, "org_id", &org_id);
+    int rc = eb_store_account_grant_add(r->db, &r->caller, id, role, org_id, &gid);
+    if (rc == EB_EINVAL)
+        return eb__registry_bad_field(r, "role", "role does not fit the org's kind");
+    if (rc == EB_EEXIST)
+        return eb_http_error(r, 409, "exists", "role");
+    if (rc)
+        return rc;
+    size_t n = 0;
+    struct eb_grant *grants = NULL;
+    rc = eb_store_account_roles(r->db, &r->caller, id, r->arena, &n, &grants, NULL);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        if (grants[i].id != gid)
+            continue;
+        struct eb_jw w;
+        eb_http_stream(r, 201, &w);
+        eb_jw_obj_begin(&w);
+        grant_fields(&w, &grants[i]);
+        eb_jw_obj_end(&w);
+        return eb_http_stream_end(r, &w);
+    }
+    return EB_EINTERNAL;
+}
+
+int eb_registry_account_role_remove(struct eb_req *r)
+{
+    int64_t id, gid;
+    if (eb_http_param_id(r, "id", &id) || eb_http_param_id(r, "grant_id", &gid))
+        return eb_http_error(r, 404, "not_found", NULL);
+    int rc = eb_store_account_grant_remove(r->db, &r->caller, id, gid);
+    if (rc == EB_ECONFLICT)
+        return eb_http_error(r, 409, "conflict", "the last role of an account; disable it instead");
+    if (rc == EB_EDENIED)
+        return eb_http_error(r, 403, "forbidden", "cannot remove one's own role");
+    if (rc)
+        return rc;
+    r->status = 204;
+    return 0;
+}
+
+/* GET /orgs/{id}/stats: what a subtree holds, for the portal's and the org pages' cards. */
+int eb_registry_org_stats(struct eb_req *r)
+{
+    int64_t id;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    struct eb_org_stats st;
+    int rc = eb_store_org_stats(r->db, &r->caller, id, &st);
+    if (rc)
+        return rc;
+    const struct {
+        const char *k;
+        int64_t v;
+    } f[] = {{"districts", st.districts},
+             {"schools", st.schools},
+             {"grades", st.grades},
+             {"classes", st.classes},
+             {"students", st.students},
+             {"teachers", st.teachers},
+             {"oversized_classes", st.oversized_classes}};
+    struct eb_jw w;
+    eb_http_stream(r, 200, &w);
+    eb_jw_obj_begin(&w);
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        eb_jw_key(&w, f[i].k);
+        eb_jw_int(&w, f[i].v);
+    }
     eb_jw_obj_end(&w);
     return eb_http_stream_end(r, &w);
 }

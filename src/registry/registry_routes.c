@@ -2,6 +2,8 @@
 #include "registry/registry.h"
 #include "registry/registry_ids.h"
 #include "registry/registry_int.h"
+#include "app.h"
+#include "core/cache.h"
 #include "core/err.h"
 #include "json/json.h"
 
@@ -122,8 +124,28 @@ int eb_registry_org_people(struct eb_req *r)
         filter = EB_PEOPLE_PARENTS;
     else
         return eb_http_error(r, 400, "bad_request", "role must be student, teacher or parent");
+    /*
+     * People lists of schools, grades and classes are cached by the data version the store
+     * reads (and scope-checks) first: a hit costs one indexed read instead of the roster query
+     * and its rendering. The version moves in the same transaction as any change under the
+     * node, in this process or another, so a hit is never stale.
+     */
+    int64_t version = -1;
+    int rc = eb_store_people_version(r->db, &r->caller, id, &version);
+    if (rc)
+        return rc;
+    const char *key = NULL;
+    if (r->app->lists && version >= 0) {
+        key = eb_arena_printf(r->arena, "people:%lld:%d:%lld:%d", (long long)id, (int)filter,
+                              (long long)after, limit);
+        if (key && eb_cache_get(r->app->lists, key, version, &r->out)) {
+            r->status = 200;
+            r->content_type = "application/json; charset=utf-8";
+            return 0;
+        }
+    }
     struct eb_person_list list;
-    int rc = eb_store_org_people(r->db, &r->caller, id, filter, after, limit, r->arena, &list);
+    rc = eb_store_org_people(r->db, &r->caller, id, filter, after, limit, r->arena, &list);
     if (rc)
         return rc;
     struct eb_jw w;
@@ -135,7 +157,10 @@ int eb_registry_org_people(struct eb_req *r)
         eb_jw_obj_end(&w);
     }
     eb_registry_page_end(&w, list.next);
-    return eb_http_stream_end(r, &w);
+    rc = eb_http_stream_end(r, &w);
+    if (rc == 0 && key && r->status == 200)
+        eb_cache_put(r->app->lists, key, version, r->out.data, r->out.len);
+    return rc;
 }
 
 static const struct eb_json_field org_fields[] = {

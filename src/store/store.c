@@ -399,9 +399,18 @@ int eb_store_schema_version(struct eb_db *db)
  * failed one leaves the database at the previous version. */
 static int migrate(struct eb_db *db)
 {
-    int rc = eb__db_exec(db, SQL_MIG_TABLE);
+    /* Inside a write transaction: on PostgreSQL that takes the write lock, so servers that
+     * start together on an empty database do not race to create the table. */
+    int rc = eb_db_begin(db);
     if (rc != 0)
         return rc;
+    rc = eb__db_exec(db, SQL_MIG_TABLE);
+    if (rc == 0)
+        rc = eb_db_commit(db);
+    if (rc != 0) {
+        eb_db_rollback(db);
+        return rc;
+    }
     for (const struct eb__migration *m = db->be->migrations; m && m->version > 0; m++) {
         rc = eb_db_begin(db);
         if (rc != 0)
@@ -455,6 +464,12 @@ static void db_close(struct eb_db *db)
 static const char SQL_HAS_SEALED[] =
     "SELECT id FROM people WHERE citizen_id_enc IS NOT NULL LIMIT 1";
 
+int eb__store_is_pg_dsn(const char *dsn)
+{
+    return dsn != NULL &&
+           (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0);
+}
+
 int eb_store_open(const char *dsn, const struct eb_store_options *opt, struct eb_store **out)
 {
     struct eb_store_options o = {.pool_size = 4, .busy_timeout_ms = 5000, .create = 1};
@@ -470,9 +485,15 @@ int eb_store_open(const char *dsn, const struct eb_store_options *opt, struct eb
     }
     *out = NULL;
     st = eb_xcalloc(1, sizeof(*st));
-    st->be = &eb__store_sqlite;
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->freed, NULL);
+    /* A URL names a PostgreSQL database; anything else is a SQLite file. */
+    st->be = eb__store_is_pg_dsn(dsn) ? &eb__store_pg : &eb__store_sqlite;
+    if (st->be == &eb__store_pg && o.key_file == NULL) {
+        eb_error("store: a PostgreSQL database needs a citizen-ID key file (--key-file)");
+        rc = EB_EINVAL;
+        goto done;
+    }
     rc = st->be->open(dsn, &o, &st->impl);
     if (rc != 0) {
         st->impl = NULL;

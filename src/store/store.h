@@ -167,6 +167,20 @@ int eb_store_org_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
 /** Counts of nodes per kind and people in the caller's scope (for the portal). */
 int eb_store_org_count(struct eb_db *db, enum eb_org_kind kind, int64_t *n /* out */);
 
+/** What a subtree holds (the node itself not counted among the orgs). */
+struct eb_org_stats {
+    int64_t districts, schools, grades, classes; /* open nodes (closed_on NULL) */
+    int64_t students;                            /* current enrolments */
+    int64_t teachers;                            /* people with a current post */
+    int64_t oversized_classes; /* classes with more than EB_CLASS_SIZE_MAX current students */
+};
+#define EB_CLASS_SIZE_MAX 55 /* 大班额: more than 55 students in a class */
+
+/** Counts of the subtree of org_id; needs people-reading access there (students and parents
+ * get EB_ENOTFOUND, as for lists of people). A few range scans, no per-row queries. */
+int eb_store_org_stats(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                       struct eb_org_stats *out);
+
 /* ---- people ----------------------------------------------------------------------------- */
 
 enum eb_sex { EB_SEX_UNKNOWN = 0, EB_SEX_MALE = 1, EB_SEX_FEMALE = 2 };
@@ -205,6 +219,14 @@ int eb_store_person_get(struct eb_db *db, const struct eb_caller *c, int64_t id,
 int eb_store_org_people(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
                         enum eb_people_filter filter, int64_t after, int limit, struct eb_arena *a,
                         struct eb_person_list *out);
+/**
+ * The data version of org_id's people lists, for readers that cache them: it changes in the
+ * same transaction as any change of the people, enrolments, posts or orgs under a school, grade
+ * or class. *version is -1 above school level (not versioned: do not cache). Scope as
+ * eb_store_org_people: EB_ENOTFOUND when the caller may not list the node's people.
+ */
+int eb_store_people_version(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                            int64_t *version /* out */);
 /** Registers a person at in->org_id (write access needed). Validates codes; see registry_ids.h. */
 int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const struct eb_person *in,
                            int64_t *id /* out */);
@@ -294,6 +316,48 @@ int eb_store_grant_add(struct eb_db *db, const struct eb_caller *c, int64_t acco
 /** The current grants of an account (with org paths and names). No scope check. */
 int eb_store_grants_of(struct eb_db *db, int64_t account_id, struct eb_arena *a, size_t *n,
                        struct eb_grant **items);
+
+/*
+ * Account management by administrators. The caller manages an account when every grant of
+ * the account lies in the caller's write scope (and it has one); any other account, like a
+ * missing one, answers EB_ENOTFOUND. Every change is audited in its own transaction (or a
+ * savepoint of the caller's), with before and after, never a password hash.
+ */
+
+/** Accounts in scope like eb_store_account_list, whose login contains login_part (NULL or ""
+ * = all). */
+int eb_store_account_search(struct eb_db *db, const struct eb_caller *c, const char *login_part,
+                            int64_t after, int limit, struct eb_arena *a, size_t *n,
+                            struct eb_account **items, int64_t *next /* out */);
+/**
+ * Changes the display name (NULL = keep) and the disabled flag (-1 = keep, 0, 1). Disabling
+ * ends the account's sessions. A caller cannot disable themselves (EB_EDENIED).
+ */
+int eb_store_account_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                            const char *display_name, int disabled);
+/** An administrator's reset: sets the hash and must_change, ends the account's sessions.
+ * One's own password is changed with eb_store_account_set_password (EB_EDENIED here). */
+int eb_store_account_reset_password(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                                    const char *password_hash, int must_change);
+/**
+ * The grants of an account that the caller may see: all of them for the system and for the
+ * account itself, else those in the caller's write scope (EB_ENOTFOUND when none). *managed
+ * (may be NULL) tells whether the caller manages the account.
+ */
+int eb_store_account_roles(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                           struct eb_arena *a, size_t *n, struct eb_grant **items,
+                           int *managed /* out */);
+/** Grants a role to an account the caller manages (then as eb_store_grant_add). */
+int eb_store_account_grant_add(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                               enum eb_role role, int64_t org_id, int64_t *id /* out */);
+/**
+ * Revokes grant_id of account_id: the caller manages the account and has write access on the
+ * grant's org. The grants table keeps no end date, so the row is deleted and the audit keeps
+ * it (before). EB_ECONFLICT for the account's last grant (disable the account instead);
+ * EB_EDENIED for one's own grants.
+ */
+int eb_store_account_grant_remove(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                                  int64_t grant_id);
 
 struct eb_session {
     const char *id_hash; /* hex SHA-256 of the cookie value; the value itself is never stored */

@@ -27,6 +27,21 @@ static const char SQL_ACCOUNT_LIST_UNDER[] =
     "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? AND id IN (SELECT account_id FROM grants"
     " WHERE org_path >= ? AND org_path < ?) ORDER BY id LIMIT ?";
 static const char SQL_ACCOUNT_EXISTS[] = "SELECT id FROM accounts WHERE id = ?";
+/* Login search: LOWER on both sides so that SQLite and PostgreSQL agree on case. */
+static const char SQL_ACCOUNT_SEARCH_ALL[] =
+    "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? AND LOWER(login) LIKE LOWER(?) ESCAPE '\\'"
+    " ORDER BY id LIMIT ?";
+static const char SQL_ACCOUNT_SEARCH_UNDER[] =
+    "SELECT " ACCOUNT_COLS " FROM accounts WHERE id > ? AND LOWER(login) LIKE LOWER(?) ESCAPE '\\'"
+    " AND id IN (SELECT account_id FROM grants WHERE org_path >= ? AND org_path < ?)"
+    " ORDER BY id LIMIT ?";
+static const char SQL_ACCOUNT_UPDATE[] =
+    "UPDATE accounts SET display_name = COALESCE(?, display_name),"
+    " disabled = COALESCE(?, disabled) WHERE id = ?";
+static const char SQL_GRANT_GET[] =
+    "SELECT id, role, org_id, org_path FROM grants WHERE id = ? AND account_id = ?";
+static const char SQL_GRANT_COUNT[] = "SELECT COUNT(*) FROM grants WHERE account_id = ?";
+static const char SQL_GRANT_DELETE[] = "DELETE FROM grants WHERE id = ?";
 static const char SQL_GRANT_INSERT[] =
     "INSERT INTO grants (account_id, role, org_id, org_path, created_at)"
     " VALUES (?, ?, ?, ?, ?) RETURNING id";
@@ -292,8 +307,36 @@ static int cmp_account_id(const void *x, const void *y)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* The LIKE pattern "%part%" with the pattern characters of part escaped; NULL for "all". */
+static const char *like_pattern(const char *part, struct eb_arena *a)
+{
+    if (part == NULL || part[0] == '\0')
+        return NULL;
+    size_t len = strlen(part);
+    char *p = eb_arena_alloc(a, len * 2 + 3);
+    if (p == NULL)
+        return NULL;
+    size_t k = 0;
+    p[k++] = '%';
+    for (size_t i = 0; i < len; i++) {
+        if (part[i] == '%' || part[i] == '_' || part[i] == '\\')
+            p[k++] = '\\';
+        p[k++] = part[i];
+    }
+    p[k++] = '%';
+    p[k] = '\0';
+    return p;
+}
+
 int eb_store_account_list(struct eb_db *db, const struct eb_caller *c, int64_t after, int limit,
                           struct eb_arena *a, size_t *n, struct eb_account **items, int64_t *next)
+{
+    return eb_store_account_search(db, c, NULL, after, limit, a, n, items, next);
+}
+
+int eb_store_account_search(struct eb_db *db, const struct eb_caller *c, const char *login_part,
+                            int64_t after, int limit, struct eb_arena *a, size_t *n,
+                            struct eb_account **items, int64_t *next)
 {
     struct eb__q q = {0};
     int rc = 0;
@@ -301,6 +344,11 @@ int eb_store_account_list(struct eb_db *db, const struct eb_caller *c, int64_t a
     *items = NULL;
     *next = 0;
     limit = clamp_limit(limit);
+    if (login_part != NULL && strlen(login_part) > 64)
+        return EB_EINVAL;
+    const char *pattern = like_pattern(login_part, a);
+    if (login_part != NULL && login_part[0] != '\0' && pattern == NULL)
+        return EB_ETOOBIG;
     size_t n_sets = c->system ? 1 : c->n_grants;
     size_t cap = n_sets * (size_t)(limit + 1);
     struct eb_account *v = cap ? eb_arena_alloc(a, cap * sizeof(*v)) : NULL;
@@ -314,16 +362,20 @@ int eb_store_account_list(struct eb_db *db, const struct eb_caller *c, int64_t a
     for (size_t i = 0; i < n_sets; i++) {
         char hi[EB_PATH_MAX];
         if (c->system) {
-            eb__q_start(db, SQL_ACCOUNT_LIST_ALL, &q);
+            eb__q_start(db, pattern ? SQL_ACCOUNT_SEARCH_ALL : SQL_ACCOUNT_LIST_ALL, &q);
             eb__q_int(&q, after);
+            if (pattern)
+                eb__q_text(&q, pattern);
         } else {
             const struct eb_grant *g = &c->grants[i];
             struct eb_caller one = {.n_grants = 1, .grants = g};
             if (!eb_caller_allows(&one, g->org_path, EB_ACCESS_WRITE))
                 continue;
             eb__path_hi(g->org_path, hi);
-            eb__q_start(db, SQL_ACCOUNT_LIST_UNDER, &q);
+            eb__q_start(db, pattern ? SQL_ACCOUNT_SEARCH_UNDER : SQL_ACCOUNT_LIST_UNDER, &q);
             eb__q_int(&q, after);
+            if (pattern)
+                eb__q_text(&q, pattern);
             eb__q_text(&q, g->org_path);
             eb__q_text(&q, hi);
         }
@@ -466,6 +518,290 @@ int eb_store_grants_of(struct eb_db *db, int64_t account_id, struct eb_arena *a,
     }
     *items = v;
     return 0;
+}
+
+/* ---- account management by administrators ---------------------------------------------- */
+
+/*
+ * 0 when the caller manages account id (system: when it exists), else EB_ENOTFOUND, like a
+ * missing account. where (may be NULL) gets the path of the account's first grant, the place
+ * where changes to the account are filed in the audit log ("" when it has none).
+ */
+static int manages(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                   char where[EB_PATH_MAX] /* out */)
+{
+    struct eb__q q;
+    int rc, n = 0, in = 0;
+    if (where != NULL)
+        where[0] = '\0';
+    eb__q_start(db, SQL_ACCOUNT_GRANT_PATHS, &q);
+    eb__q_int(&q, id);
+    while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
+        size_t len = 0;
+        const char *p = q.db->be->col_text(q.stmt, 0, &len);
+        if (p != NULL && where != NULL && n == 0 && len < EB_PATH_MAX) {
+            memcpy(where, p, len);
+            where[len] = '\0';
+        }
+        n++;
+        if (p != NULL && eb_caller_allows(c, p, EB_ACCESS_WRITE))
+            in++;
+    }
+    eb__q_end(&q);
+    if (rc < 0)
+        return rc;
+    if (!c->system)
+        return n > 0 && in == n ? 0 : EB_ENOTFOUND;
+    eb__q_start(db, SQL_ACCOUNT_EXISTS, &q);
+    eb__q_int(&q, id);
+    rc = eb__q_step(&q);
+    eb__q_end(&q);
+    return rc == EB__STORE_ROW ? 0 : rc < 0 ? rc : EB_ENOTFOUND;
+}
+
+static int account_read(struct eb_db *db, int64_t id, struct eb_arena *a, struct eb_account *out)
+{
+    struct eb__q q;
+    eb__q_start(db, SQL_ACCOUNT_GET, &q);
+    eb__q_int(&q, id);
+    int rc = eb__q_step(&q);
+    if (rc == EB__STORE_ROW) {
+        read_account(&q, a, out);
+        rc = 0;
+    } else if (rc == EB__STORE_DONE) {
+        rc = EB_ENOTFOUND;
+    }
+    eb__q_end(&q);
+    return rc;
+}
+
+static int end_sessions(struct eb_db *db, int64_t account_id)
+{
+    struct eb__q q;
+    eb__q_start(db, SQL_SESSION_DELETE_ACCOUNT, &q);
+    eb__q_int(&q, account_id);
+    int rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    return rc < 0 ? rc : 0;
+}
+
+int eb_store_account_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                            const char *display_name, int disabled)
+{
+    char where[EB_PATH_MAX];
+    struct eb_arena *a = NULL;
+    struct eb_account before, after;
+    struct eb__q q = {0};
+    int own = 0, rc;
+    if (display_name != NULL && (display_name[0] == '\0' || strlen(display_name) > 100))
+        return EB_EINVAL;
+    if (disabled < -1 || disabled > 1)
+        return EB_EINVAL;
+    rc = eb__tx_enter(db, c, &own);
+    if (rc != 0)
+        return rc;
+    a = eb_arena_create(0);
+    rc = manages(db, c, id, where);
+    if (rc != 0)
+        goto done;
+    /* Locking oneself out needs another administrator's hand (or the CLI). */
+    if (!c->system && c->account_id == id && disabled == 1) {
+        rc = EB_EDENIED;
+        goto done;
+    }
+    rc = account_read(db, id, a, &before);
+    if (rc != 0)
+        goto done;
+    eb__q_start(db, SQL_ACCOUNT_UPDATE, &q);
+    eb__q_text(&q, display_name);
+    if (disabled >= 0)
+        eb__q_int(&q, disabled);
+    else
+        eb__q_null(&q);
+    eb__q_int(&q, id);
+    rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    if (rc < 0)
+        goto done;
+    rc = 0;
+    /* A disabled account is refused at every request already; ending its sessions also
+     * removes them from the store. */
+    if (disabled == 1) {
+        rc = end_sessions(db, id);
+        if (rc != 0)
+            goto done;
+    }
+    rc = account_read(db, id, a, &after);
+    if (rc != 0)
+        goto done;
+    rc = eb__audit_write(db, c, "account.update", "account", id, where[0] ? where : NULL,
+                         account_json(&before), account_json(&after));
+done:
+    eb__q_end(&q);
+    rc = eb__tx_leave(db, own, rc);
+    eb_arena_destroy(a);
+    return rc;
+}
+
+int eb_store_account_reset_password(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                                    const char *password_hash, int must_change)
+{
+    char where[EB_PATH_MAX];
+    struct eb__q q;
+    int own = 0, rc;
+    if (password_hash == NULL || password_hash[0] == '\0')
+        return EB_EINVAL;
+    rc = eb__tx_enter(db, c, &own);
+    if (rc != 0)
+        return rc;
+    rc = manages(db, c, id, where);
+    if (rc != 0)
+        goto done;
+    /* One's own password needs the old one (PUT /me/password), not a reset. */
+    if (!c->system && c->account_id == id) {
+        rc = EB_EDENIED;
+        goto done;
+    }
+    eb__q_start(db, SQL_ACCOUNT_SET_PW, &q);
+    eb__q_text(&q, password_hash);
+    eb__q_int(&q, must_change ? 1 : 0);
+    eb__q_int(&q, id);
+    rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    if (rc < 0)
+        goto done;
+    rc = end_sessions(db, id);
+    if (rc != 0)
+        goto done;
+    json_t *after = json_object();
+    json_object_set_new(after, "must_change_password", json_boolean(must_change));
+    json_object_set_new(after, "sessions_ended", json_true());
+    rc = eb__audit_write(db, c, "account.password_reset", "account", id, where[0] ? where : NULL,
+                         NULL, after);
+done:
+    return eb__tx_leave(db, own, rc);
+}
+
+int eb_store_account_roles(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                           struct eb_arena *a, size_t *n, struct eb_grant **items, int *managed)
+{
+    size_t all_n = 0, k = 0;
+    struct eb_grant *all = NULL;
+    *n = 0;
+    *items = NULL;
+    if (managed != NULL)
+        *managed = 0;
+    int rc = eb_store_grants_of(db, id, a, &all_n, &all);
+    if (rc != 0)
+        return rc;
+    int whole = c->system || c->account_id == id;
+    for (size_t i = 0; i < all_n; i++)
+        if (whole || eb_caller_allows(c, all[i].org_path, EB_ACCESS_WRITE))
+            all[k++] = all[i];
+    if (!c->system && k == 0)
+        return EB_ENOTFOUND;
+    if (c->system) {
+        rc = manages(db, c, id, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    if (managed != NULL) {
+        size_t in = 0;
+        for (size_t i = 0; i < k; i++)
+            in += eb_caller_allows(c, all[i].org_path, EB_ACCESS_WRITE) != 0;
+        /* One's own account is changed through /me, never through the admin routes. */
+        *managed = c->system || (c->account_id != id && in == all_n && all_n > 0);
+    }
+    *n = k;
+    *items = k ? all : NULL;
+    return 0;
+}
+
+int eb_store_account_grant_add(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                               enum eb_role role, int64_t org_id, int64_t *id)
+{
+    int own = 0;
+    *id = 0;
+    int rc = eb__tx_enter(db, c, &own);
+    if (rc != 0)
+        return rc;
+    rc = manages(db, c, account_id, NULL);
+    if (rc == 0)
+        rc = eb_store_grant_add(db, c, account_id, role, org_id, id);
+    return eb__tx_leave(db, own, rc);
+}
+
+int eb_store_account_grant_remove(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                                  int64_t grant_id)
+{
+    struct eb__q q = {0};
+    struct eb_grant g = {0};
+    int own = 0, rc;
+    rc = eb__tx_enter(db, c, &own);
+    if (rc != 0)
+        return rc;
+    rc = manages(db, c, account_id, NULL);
+    if (rc != 0)
+        goto done;
+    eb__q_start(db, SQL_GRANT_GET, &q);
+    eb__q_int(&q, grant_id);
+    eb__q_int(&q, account_id);
+    rc = eb__q_step(&q);
+    if (rc == EB__STORE_ROW) {
+        size_t len = 0;
+        const char *p = q.db->be->col_text(q.stmt, 3, &len);
+        g.id = eb__q_col_int(&q, 0);
+        g.role = (enum eb_role)eb__q_col_int(&q, 1);
+        g.org_id = eb__q_col_int(&q, 2);
+        if (p != NULL && len < EB_PATH_MAX) {
+            memcpy(g.org_path, p, len);
+            g.org_path[len] = '\0';
+        }
+        rc = 0;
+    } else {
+        rc = rc < 0 ? rc : EB_ENOTFOUND;
+    }
+    eb__q_end(&q);
+    if (rc != 0)
+        goto done;
+    if (!eb_caller_allows(c, g.org_path, EB_ACCESS_WRITE)) {
+        rc = EB_ENOTFOUND;
+        goto done;
+    }
+    /* Removing one's own role could lock the last administrator of a subtree out. */
+    if (!c->system && c->account_id == account_id) {
+        rc = EB_EDENIED;
+        goto done;
+    }
+    /* An account without grants would be managed by nobody: disable it instead. */
+    eb__q_start(db, SQL_GRANT_COUNT, &q);
+    eb__q_int(&q, account_id);
+    rc = eb__q_step(&q);
+    int64_t n_grants = rc == EB__STORE_ROW ? eb__q_col_int(&q, 0) : 0;
+    eb__q_end(&q);
+    if (rc < 0)
+        goto done;
+    if (n_grants <= 1) {
+        rc = EB_ECONFLICT;
+        goto done;
+    }
+    eb__q_start(db, SQL_GRANT_DELETE, &q);
+    eb__q_int(&q, grant_id);
+    rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    if (rc < 0)
+        goto done;
+    json_t *before = json_object();
+    json_object_set_new(before, "id", json_integer(g.id));
+    json_object_set_new(before, "account_id", json_integer(account_id));
+    json_object_set_new(before, "role",
+                        json_string(eb_role_name(g.role) ? eb_role_name(g.role) : "?"));
+    json_object_set_new(before, "org_id", json_integer(g.org_id));
+    json_object_set_new(before, "org_path", json_string(g.org_path));
+    rc = eb__audit_write(db, c, "grant.remove", "grant", g.id, g.org_path, before, NULL);
+done:
+    eb__q_end(&q);
+    return eb__tx_leave(db, own, rc);
 }
 
 /* ---- sessions --------------------------------------------------------------------------- */

@@ -59,6 +59,11 @@ extern const struct eb__migration eb__migrations_sqlite[]; /* build/gen (tools/e
 
 extern const struct eb__store_backend eb__store_sqlite;
 
+extern const struct eb__migration eb__migrations_pg[]; /* build/gen (tools/embed_sql.sh) */
+extern const struct eb__store_backend eb__store_pg;
+/** True when dsn is a postgres:// or postgresql:// URL (the PostgreSQL backend). */
+int eb__store_is_pg_dsn(const char *dsn);
+
 #define EB__STMT_CACHE 128
 
 struct eb_db {
@@ -160,6 +165,12 @@ struct json_t;
 int eb__audit_write(struct eb_db *db, const struct eb_caller *c, const char *action,
                     const char *object_type, int64_t object_id, const char *org_path,
                     struct json_t *before, struct json_t *after);
+/**
+ * Records, inside the write's transaction, that data under path changed: the data_version of
+ * every school, grade and class on the path goes up by one (see eb_store_people_version).
+ * Skipped with the audit row for bulk system loads, which run before any server reads.
+ */
+int eb__org_changed(struct eb_db *db, const struct eb_caller *c, const char *path);
 /** True when the caller's writes skip the audit log (system bulk loads). */
 int eb__audit_skip(const struct eb_caller *c);
 

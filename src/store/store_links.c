@@ -122,6 +122,8 @@ int eb_store_enrolment_create(struct eb_db *db, const struct eb_caller *c,
                              link_json(new_id, "person_id", in->person_id, "class_id", in->class_id,
                                        in->start_date, NULL));
     if (rc == 0)
+        rc = eb__org_changed(db, c, path);
+    if (rc == 0)
         *id = new_id;
     return eb__tx_leave(db, own, rc);
 }
@@ -174,6 +176,8 @@ static int link_end(struct eb_db *db, const struct eb_caller *c, int64_t id, con
     rc = eb__audit_write(db, c, action, type, id, path,
                          link_json(id, "person_id", person_id, k2, org_id, start, NULL),
                          link_json(id, "person_id", person_id, k2, org_id, start, end_date));
+    if (rc == 0)
+        rc = eb__org_changed(db, c, path);
 done:
     eb__q_end(&q);
     rc = eb__tx_leave(db, own, rc);
@@ -278,6 +282,8 @@ int eb_store_post_create(struct eb_db *db, const struct eb_caller *c, const stru
         if (in->subjects)
             json_object_set_new(j, "subjects", json_string(in->subjects));
         rc = eb__audit_write(db, c, "post.create", "post", new_id, path, NULL, j);
+        if (rc == 0)
+            rc = eb__org_changed(db, c, path);
     }
     if (rc == 0)
         *id = new_id;
@@ -413,6 +419,8 @@ int eb_store_teaching_create(struct eb_db *db, const struct eb_caller *c,
         json_object_set_new(j, "subject", json_string(in->subject));
         json_object_set_new(j, "is_head_teacher", json_boolean(in->is_head_teacher));
         rc = eb__audit_write(db, c, "teaching.create", "teaching", new_id, class_path, NULL, j);
+        if (rc == 0)
+            rc = eb__org_changed(db, c, class_path);
     }
     if (rc == 0)
         *id = new_id;
@@ -475,6 +483,8 @@ int eb_store_guardian_create(struct eb_db *db, const struct eb_caller *c,
                               in->start_date, NULL);
         json_object_set_new(j, "relation", json_string(in->relation));
         rc = eb__audit_write(db, c, "guardian.create", "guardian", new_id, path, NULL, j);
+        if (rc == 0)
+            rc = eb__org_changed(db, c, path);
     }
     if (rc == 0)
         *id = new_id;

@@ -344,6 +344,8 @@ int eb_store_org_create(struct eb_db *db, const struct eb_caller *c, const struc
     after.path = path;
     rc = eb__audit_write(db, c, "org.create", "org", new_id, path, NULL, org_json(&after));
     if (rc == 0)
+        rc = eb__org_changed(db, c, path);
+    if (rc == 0)
         *id = new_id;
 done:
     eb__q_end(&q);
@@ -404,6 +406,8 @@ int eb_store_org_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
         goto done;
     rc = eb__audit_write(db, c, "org.update", "org", id, before.path, org_json(&before),
                          org_json(&after));
+    if (rc == 0)
+        rc = eb__org_changed(db, c, before.path);
 done:
     eb__q_end(&q);
     rc = eb__tx_leave(db, own, rc);
@@ -424,4 +428,78 @@ int eb_store_org_count(struct eb_db *db, enum eb_org_kind kind, int64_t *n)
     }
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
+}
+
+static const char SQL_ORG_BUMP[] =
+    "UPDATE orgs SET data_version = data_version + 1 WHERE id = ? AND kind >= 3";
+/* A node's lists depend on changes at it and at its versioned ancestors (a person's row
+ * belongs to the school, an enrolment to the class): the sum of their versions only grows. */
+static const char SQL_ORG_VERSION[] = "SELECT COALESCE(SUM(data_version), 0), MAX(kind) FROM orgs"
+                                      " WHERE id IN (?, ?, ?, ?, ?, ?) AND kind >= 3";
+
+/* The ids on a materialised path, at most max of them; returns how many. */
+static int path_ids(const char *path, int64_t *ids, int max)
+{
+    int n = 0;
+    for (const char *p = path; *p && n < max;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        int64_t id = 0;
+        while (*p >= '0' && *p <= '9')
+            id = id * 10 + (*p++ - '0');
+        ids[n++] = id;
+    }
+    return n;
+}
+
+int eb__org_changed(struct eb_db *db, const struct eb_caller *c, const char *path)
+{
+    if (eb__audit_skip(c) || path == NULL)
+        return 0;
+    /* "/1/12/345/6789/" names every ancestor; only schools and below carry a version, so a
+     * busy city does not serialise its writers on the city's row. */
+    int64_t ids[8];
+    int n = path_ids(path, ids, 8);
+    for (int i = 0; i < n; i++) {
+        struct eb__q q;
+        eb__q_start(db, SQL_ORG_BUMP, &q);
+        eb__q_int(&q, ids[i]);
+        int rc = eb__q_exec(&q);
+        eb__q_end(&q);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int eb_store_people_version(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                            int64_t *version)
+{
+    char path[EB_PATH_MAX];
+    *version = -1;
+    int rc = eb__org_path(db, org_id, path, NULL);
+    if (rc != 0)
+        return rc;
+    if (!eb__caller_sees_people(c, path))
+        return EB_ENOTFOUND;
+    /* Read fresh, never from the connection's path cache: this is what readers trust. */
+    int64_t ids[6] = {0};
+    path_ids(path, ids, 6);
+    struct eb__q q;
+    eb__q_start(db, SQL_ORG_VERSION, &q);
+    for (int i = 0; i < 6; i++)
+        eb__q_int(&q, ids[i]);
+    rc = eb__q_step(&q);
+    if (rc == EB__STORE_ROW) {
+        /* Above school level nothing on the path is versioned: not cacheable. */
+        if (!eb__q_col_null(&q, 1))
+            *version = eb__q_col_int(&q, 0);
+        rc = 0;
+    } else if (rc == EB__STORE_DONE) {
+        rc = EB_ENOTFOUND;
+    }
+    eb__q_end(&q);
+    return rc;
 }

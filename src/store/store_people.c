@@ -442,6 +442,8 @@ int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const st
         after.kind = kind;
         rc = eb__audit_write(db, c, "person.create", "person", new_id, path, NULL,
                              person_json(&after));
+        if (rc == 0)
+            rc = eb__org_changed(db, c, path);
     }
     if (rc == 0)
         *id = new_id;
@@ -530,6 +532,10 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
         goto done;
     rc = eb__audit_write(db, c, "person.update", "person", id, new_path, person_json(&before),
                          person_json(&after));
+    if (rc == 0)
+        rc = eb__org_changed(db, c, path);
+    if (rc == 0 && strcmp(path, new_path) != 0)
+        rc = eb__org_changed(db, c, new_path);
 done:
     eb__q_end(&q);
     rc = eb__tx_leave(db, own, rc);

@@ -1,10 +1,12 @@
 /* Unit tests of src/core: arena, buffer. */
 #include "unit.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/cache.h"
 #include "core/err.h"
 #include "core/mem.h"
 
@@ -59,12 +61,58 @@ static void buf_respects_max(void **state)
     eb_buf_free(&b);
 }
 
+static void cache_answers_only_the_stored_version(void **state)
+{
+    (void)state;
+    struct eb_cache *c = eb_cache_create(1 << 20, 64);
+    struct eb_buf b;
+    eb_buf_init(&b, 0);
+    assert_int_equal(eb_cache_get(c, "k", 1, &b), 0);
+    eb_cache_put(c, "k", 1, "one", 3);
+    assert_int_equal(eb_cache_get(c, "k", 1, &b), 1);
+    assert_string_equal(b.data, "one");
+    eb_buf_reset(&b);
+    /* A newer version in the database makes the entry unreachable. */
+    assert_int_equal(eb_cache_get(c, "k", 2, &b), 0);
+    eb_cache_put(c, "k", 2, "two", 3);
+    /* A slow reader that read version 1 cannot put its older bytes back over version 2. */
+    eb_cache_put(c, "k", 1, "old", 3);
+    assert_int_equal(eb_cache_get(c, "k", 2, &b), 1);
+    assert_string_equal(b.data, "two");
+    struct eb_cache_stats st;
+    eb_cache_stats(c, &st);
+    assert_int_equal(st.hits, 2);
+    assert_int_equal(st.misses, 2);
+    eb_buf_free(&b);
+    eb_cache_destroy(c);
+}
+
+static void cache_keeps_to_its_byte_budget(void **state)
+{
+    (void)state;
+    struct eb_cache *c = eb_cache_create(1000, 64);
+    char big[600];
+    memset(big, 'x', sizeof(big));
+    char key[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(key, sizeof(key), "key%d", i);
+        eb_cache_put(c, key, 1, big, sizeof(big));
+    }
+    struct eb_cache_stats st;
+    eb_cache_stats(c, &st);
+    assert_true(st.bytes <= 1000);
+    assert_true(st.stores >= 1);
+    eb_cache_destroy(c);
+}
+
 EB_TEST_GROUP(core)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_allocates_zeroed_aligned_memory),
         cmocka_unit_test(arena_cap_refuses_growth_but_runs_cleanups),
         cmocka_unit_test(buf_respects_max),
+        cmocka_unit_test(cache_answers_only_the_stored_version),
+        cmocka_unit_test(cache_keeps_to_its_byte_budget),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

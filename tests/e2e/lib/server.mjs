@@ -66,8 +66,59 @@ export async function startServer({ extraArgs = [] } = {}) {
 }
 
 async function startIn(dir, extraArgs) {
+  if (PG_BASE) {
+    const { dsn, keyFile, drop } = await createPgDemoDb(dir);
+    return serveDb(dsn, { cwd: dir, extraArgs: ['--key-file', keyFile, ...extraArgs], removeDir: dir, cleanup: drop });
+  }
   const db = await createDemoDb(dir);
   return serveDb(db, { cwd: dir, extraArgs, removeDir: dir });
+}
+
+/* ---- PostgreSQL ------------------------------------------------------------------------ */
+
+/**
+ * EDUBRAIN_PG: the DSN of a PostgreSQL server (tools/pg_test_server.sh start prints one). When
+ * set, startServer() gives each test file its own fresh database on that server instead of a
+ * SQLite file; tests that work on database files (cli.test.mjs) keep using SQLite.
+ */
+export const PG_BASE = process.env.EDUBRAIN_PG || '';
+const PSQL = process.env.EDUBRAIN_PSQL || (fs.existsSync('/usr/lib/postgresql/15/bin/psql')
+  ? '/usr/lib/postgresql/15/bin/psql' : 'psql');
+
+/** The DSN of database name on the EDUBRAIN_PG server. */
+export function pgDsn(name) {
+  const u = new URL(PG_BASE);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** Runs one SQL command on the EDUBRAIN_PG server's maintenance database. */
+export function pgAdmin(sql) {
+  return run(PSQL, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', PG_BASE, '-c', sql], { timeout: 60000 });
+}
+
+/**
+ * Creates a fresh database on the EDUBRAIN_PG server and generates the small demo city in it;
+ * the citizen-ID key goes to dir/city.key. Returns { dsn, keyFile, drop } where drop() removes
+ * the database (call it after the last server on it stopped).
+ */
+export async function createPgDemoDb(dir) {
+  assert.ok(fs.existsSync(BIN), `${BIN} does not exist: build it with make build/asan/edubrain`);
+  const name = `eb_e2e_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  await pgAdmin(`CREATE DATABASE ${name}`);
+  const drop = () => pgAdmin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  try {
+    const dsn = pgDsn(name);
+    const keyFile = path.join(dir, 'city.key');
+    const { stderr } = await run(BIN, ['demo', '--db', dsn, '--key-file', keyFile, '--scale', 'small',
+      '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { cwd: dir, timeout: DEMO_TIMEOUT_MS });
+    assert.doesNotMatch(stderr, SANITIZER_RE, `edubrain demo printed a sanitizer report:\n${stderr}`);
+    assert.ok(fs.existsSync(keyFile), 'edubrain demo did not create the citizen-ID key file');
+    return { dsn, keyFile, drop };
+  } catch (e) {
+    await drop().catch(() => {});
+    throw e;
+  }
 }
 
 /**
@@ -75,7 +126,7 @@ async function startIn(dir, extraArgs) {
  * directory) on an existing database. Returns { base, port, dir, db, pid, stop, log } like
  * startServer; stop() asserts a clean exit and removes removeDir when one is given.
  */
-export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], removeDir = null } = {}) {
+export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], removeDir = null, cleanup = null } = {}) {
   const dir = cwd;
   let log = '';
   /* cwd is the temp dir so that the server does not pick up a web/dist of the work tree. */
@@ -88,9 +139,10 @@ export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], remo
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-  const port = await waitForPort(child, exited, () => log, (s) => { log += s; }).catch((e) => {
+  const port = await waitForPort(child, exited, () => log, (s) => { log += s; }).catch(async (e) => {
     reap();
     process.removeListener('exit', reap);
+    if (cleanup) await cleanup().catch(() => {});
     throw e;
   });
   let stopped = false;
@@ -113,6 +165,7 @@ export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], remo
       assert.equal(res.code, 0, `the server exited with ${res.code}:\n${tail(log)}`);
     } finally {
       if (removeDir) fs.rmSync(removeDir, { recursive: true, force: true });
+      if (cleanup) await cleanup();
     }
   }
   return { base: `http://127.0.0.1:${port}`, port, dir, db, pid: child.pid, stop, log: () => log };

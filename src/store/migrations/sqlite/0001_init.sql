@@ -21,6 +21,9 @@ CREATE TABLE orgs (
     grade_code TEXT,
     school_year INTEGER,
     closed_on TEXT,
+    -- Bumped in the same transaction as every change below a school (and at the school, grade
+    -- and class themselves): readers cache a node's lists under the version they read.
+    data_version INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE INDEX orgs_children ON orgs(parent_id, id);
