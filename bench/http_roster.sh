@@ -11,8 +11,8 @@ PW=Bench-pass-2026
 DUR=${DUR:-10}
 RUNS=${RUNS:-3}
 work=$(mktemp -d)
-trap 'kill $srv_pid $ngx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
-srv_pid=; ngx_pid=
+trap 'kill $srv_pid $nc_pid $ngx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+srv_pid=; nc_pid=; ngx_pid=
 
 if [ ! -f "$DB" ]; then
     /usr/bin/time -f "demo: %e s wall, %M KB max RSS" "$BIN" demo --db "$DB" --scale city \
@@ -20,10 +20,19 @@ if [ ! -f "$DB" ]; then
     echo "database size: $(du -h "$DB" | cut -f1)"
 fi
 
-"$BIN" serve --db "$DB" --listen 127.0.0.1:0 --threads 2 2>"$work/serve.log" &
-srv_pid=$!
-for _ in $(seq 100); do grep -q 'listening on' "$work/serve.log" && break; sleep 0.1; done
-port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+start_server() { # log-file extra-args... -> prints the port
+    local log=$1
+    shift
+    "$BIN" serve --db "$DB" --listen 127.0.0.1:0 --threads 2 "$@" >/dev/null 2>"$log" &
+    echo $! >"$log.pid"
+    for _ in $(seq 100); do grep -q 'listening on http://' "$log" && break; sleep 0.1; done
+    sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log"
+}
+port=$(start_server "$work/serve.log")
+srv_pid=$(cat "$work/serve.log.pid")
+# The same server with its people-list cache off: every request runs the roster query.
+port_nc=$(start_server "$work/serve-nc.log" --cache-mb 0)
+nc_pid=$(cat "$work/serve-nc.log.pid")
 base=http://127.0.0.1:$port
 
 curl -s -c "$work/jar" -H 'Content-Type: application/json' \
@@ -66,17 +75,22 @@ run_wrk() { # url [cookie] -> req/s
 }
 median() { sort -n | awk '{a[NR]=$1}END{print a[int((NR+1)/2)]}'; }
 
-: >"$work/eb"; : >"$work/ngx"
+: >"$work/eb"; : >"$work/nc"; : >"$work/ngx"
+url_nc=${url/:$port\//:$port_nc/}
 for _ in $(seq "$RUNS"); do
     run_wrk "$url" "$cookie" >>"$work/eb"
+    run_wrk "$url_nc" "$cookie" >>"$work/nc"
     run_wrk "http://127.0.0.1:18089/roster.json" >>"$work/ngx"
 done
 eb=$(median <"$work/eb")
+nc=$(median <"$work/nc")
 ngx=$(median <"$work/ngx")
 rss=$(awk '/VmRSS/{print $2}' /proc/$srv_pid/status)
 hwm=$(awk '/VmHWM/{print $2}' /proc/$srv_pid/status)
 echo "roster: class $class, $n students, $size bytes"
 echo "edubrain req/s (median of $RUNS): $eb   runs: $(tr '\n' ' ' <"$work/eb")"
+echo "edubrain, list cache off (median of $RUNS): $nc   runs: $(tr '\n' ' ' <"$work/nc")"
 echo "nginx    req/s (median of $RUNS): $ngx  runs: $(tr '\n' ' ' <"$work/ngx")"
 echo "ratio edubrain/nginx: $(awk -v a="$eb" -v b="$ngx" 'BEGIN{printf "%.2f", a/b}')"
+echo "ratio edubrain (cache off)/nginx: $(awk -v a="$nc" -v b="$ngx" 'BEGIN{printf "%.2f", a/b}')"
 echo "edubrain serve RSS after the runs: $((rss / 1024)) MB (peak $((hwm / 1024)) MB)"

@@ -49,6 +49,7 @@ int eb_cli_serve(int argc, char **argv)
         {"key-file", required_argument, 0, 'k'},
         {"secure-cookies", no_argument, 0, 's'},
         {"session-ttl", required_argument, 0, 'T'},
+        {"cache-mb", required_argument, 0, 'c'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };

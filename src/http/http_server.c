@@ -287,6 +287,8 @@ static void answer_routed(struct conn_state *cs)
             goto done;
         }
         r->db = eb_store_acquire(store);
+        /* One snapshot for the whole request (ended by its first write, if any). */
+        eb_db_read_begin(r->db);
         rc = eb_auth_resolve(r);
         if (rc < 0) {
             eb_http_fail(r, rc, "session lookup");

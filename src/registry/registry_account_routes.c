@@ -278,6 +278,8 @@ int eb_registry_account_password_reset(struct eb_req *r)
     int rc = eb_store_account_roles(r->db, &r->caller, id, r->arena, &n, &grants, &managed);
     if (rc)
         return rc;
+    if (!managed && r->caller.account_id != id)
+        return EB_ENOTFOUND;
     if (eb_auth_password_check_rules(password, &why))
         return eb_http_error(r, 400, why, NULL);
     char *hash = eb_auth_password_hash(password);

@@ -145,32 +145,42 @@ int64_t eb__now_ms(void)
 
 /* ---- statements ------------------------------------------------------------------------- */
 
+/* The connection's prepared statement for sql, prepared on first use. */
+static void *cached_stmt(struct eb_db *db, const char *sql, int *rc)
+{
+    /* Recently added statements sit at the end; the set is small and static. */
+    for (int i = db->n_cache - 1; i >= 0; i--)
+        if (db->cache[i].sql == sql)
+            return db->cache[i].stmt;
+    if (db->n_cache >= EB__STMT_CACHE) {
+        eb_error("store: statement cache full; raise EB__STMT_CACHE");
+        *rc = EB_EINTERNAL;
+        return NULL;
+    }
+    void *stmt = NULL;
+    *rc = db->be->prepare(db->conn, sql, &stmt);
+    if (*rc != 0)
+        return NULL;
+    db->cache[db->n_cache].sql = sql;
+    db->cache[db->n_cache].stmt = stmt;
+    db->n_cache++;
+    return stmt;
+}
+
 int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q)
 {
     memset(q, 0, sizeof(*q));
     q->db = db;
-    /* Recently added statements sit at the end; the set is small and static. */
-    for (int i = db->n_cache - 1; i >= 0; i--) {
-        if (db->cache[i].sql == sql) {
-            q->stmt = db->cache[i].stmt;
-            return 0;
-        }
-    }
-    if (db->n_cache >= EB__STMT_CACHE) {
-        eb_error("store: statement cache full; raise EB__STMT_CACHE");
-        q->rc = EB_EINTERNAL;
-        return q->rc;
-    }
-    void *stmt = NULL;
-    int rc = db->be->prepare(db->conn, sql, &stmt);
-    if (rc != 0) {
+    int rc = 0;
+    q->stmt = cached_stmt(db, sql, &rc);
+    if (q->stmt == NULL) {
         q->rc = rc;
         return rc;
     }
-    db->cache[db->n_cache].sql = sql;
-    db->cache[db->n_cache].stmt = stmt;
-    db->n_cache++;
-    q->stmt = stmt;
+    /* A write ends the request's read transaction first: a snapshot that another connection
+     * has since written past cannot be upgraded to a write. */
+    if (db->in_read && db->be->stmt_writes && db->be->stmt_writes(q->stmt))
+        eb_db_read_end(db);
     return 0;
 }
 
@@ -285,10 +295,32 @@ int eb__db_exec(struct eb_db *db, const char *sql)
 
 /* ---- transactions ----------------------------------------------------------------------- */
 
+static int run_cached(struct eb_db *db, const char *sql);
+static const char SQL_READ_END[] = "COMMIT";
+
+int eb_db_read_begin(struct eb_db *db)
+{
+    if (db->in_tx || db->in_read || db->be->sql_read_begin == NULL)
+        return 0;
+    int rc = run_cached(db, db->be->sql_read_begin);
+    if (rc == 0)
+        db->in_read = 1;
+    return rc;
+}
+
+void eb_db_read_end(struct eb_db *db)
+{
+    if (!db->in_read)
+        return;
+    db->in_read = 0;
+    run_cached(db, SQL_READ_END);
+}
+
 int eb_db_begin(struct eb_db *db)
 {
     if (db->in_tx)
         return EB_EINVAL;
+    eb_db_read_end(db);
     int rc = db->be->exec(db->conn, db->be->sql_begin);
     if (rc == 0)
         db->in_tx = 1;
@@ -307,6 +339,7 @@ int eb_db_commit(struct eb_db *db)
 
 int eb_db_rollback(struct eb_db *db)
 {
+    eb_db_read_end(db);
     memset(db->org_cache, 0, sizeof(db->org_cache));
     if (!db->in_tx)
         return 0;

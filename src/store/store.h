@@ -44,6 +44,12 @@ int eb_store_backup(struct eb_store *st, const char *path);
 /** Name of the backend ("sqlite"). */
 const char *eb_store_backend_name(const struct eb_store *st);
 
+/**
+ * Reads until eb_db_read_end (or the first write, or eb_db_begin) see one snapshot and take
+ * the database locks once. Optional: a no-op where the backend gains nothing from it.
+ */
+int eb_db_read_begin(struct eb_db *db);
+void eb_db_read_end(struct eb_db *db);
 int eb_db_begin(struct eb_db *db); /* a write transaction */
 int eb_db_commit(struct eb_db *db);
 int eb_db_rollback(struct eb_db *db); /* safe to call when no transaction is open */

@@ -44,6 +44,10 @@ struct eb__store_backend {
     void (*reset)(void *stmt); /* clears bindings and results */
     int (*backup)(void *impl, const char *path);
     const char *(*errmsg)(void *conn);
+    /* Optional: a backend that gains from one read transaction per request names its BEGIN
+     * and tells which statements write (those end the read transaction first). */
+    const char *sql_read_begin;
+    int (*stmt_writes)(void *stmt);
     const char *sql_begin;                  /* starts a write transaction */
     const struct eb__migration *migrations; /* ends with an entry of version 0 */
 };
@@ -63,6 +67,8 @@ extern const struct eb__migration eb__migrations_pg[]; /* build/gen (tools/embed
 extern const struct eb__store_backend eb__store_pg;
 /** True when dsn is a postgres:// or postgresql:// URL (the PostgreSQL backend). */
 int eb__store_is_pg_dsn(const char *dsn);
+/** The PostgreSQL text of a '?' statement ($1..$n outside literals and comments); eb_free it. */
+char *eb__pg_rewrite_placeholders(const char *sql, int *n_params /* out */);
 
 #define EB__STMT_CACHE 128
 
@@ -71,6 +77,7 @@ struct eb_db {
     const struct eb__store_backend *be;
     void *conn;
     int in_tx;
+    int in_read; /* a read transaction of eb_db_read_begin is open */
     struct eb_db *next_free;
     /* Prepared statements cached per connection, keyed by the address of their SQL text. */
     struct {

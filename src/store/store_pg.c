@@ -174,16 +174,26 @@ static void pg_conn_close(void *conn)
     eb_free(c);
 }
 
+/*
+ * A script that fails leaves no transaction behind that it opened itself: when the write
+ * transaction's BEGIN went through but its lock timed out, the store has no transaction
+ * open and must not be left in an aborted one.
+ */
 static int pg_exec(void *conn, const char *sql)
 {
-    return conn_exec(conn, sql, "exec");
+    struct pg_conn *c = conn;
+    int was_idle = PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+    int rc = conn_exec(c, sql, "exec");
+    if (rc != 0 && was_idle && PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    return rc;
 }
 
 /*
  * The store writes '?' placeholders; PostgreSQL numbers them. '?' inside string literals,
  * quoted identifiers and comments is left alone. Returns the text (eb_free it) and the count.
  */
-static char *rewrite_placeholders(const char *sql, int *n_params)
+char *eb__pg_rewrite_placeholders(const char *sql, int *n_params)
 {
     size_t n = strlen(sql), cap = n + 1, k = 0;
     for (size_t i = 0; i < n; i++)
@@ -231,7 +241,7 @@ static int pg_prepare(void *conn, const char *sql, void **stmt)
 {
     struct pg_conn *c = conn;
     int n_params = 0;
-    char *text = rewrite_placeholders(sql, &n_params);
+    char *text = eb__pg_rewrite_placeholders(sql, &n_params);
     struct pg_stmt *s = eb_xcalloc(1, sizeof(*s));
     int rc = 0;
     s->c = c;

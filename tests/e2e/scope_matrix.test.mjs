@@ -31,6 +31,17 @@
 // | GET /accounts                  | all   | own subtree (no admin) | own subtree (no district1) | none or self | none or self | none or self | none or self |
 // | POST /accounts                 | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | GET /audit?org=                | ok    | =, own ok | =, own ok | x      | x        | x       | x        |
+// | GET /orgs/{id}/stats           | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | GET /accounts/{id}             | ok    | =         | =       | = / x    | = / x    | = / x   | = / x    |
+// | PATCH /accounts/{id}           | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /accounts/{id}/password   | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /accounts/{id}/roles      | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | DELETE /accounts/{id}/roles/{g}| ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+//
+// Account routes aim at an account of the other district (accountB, with its grant grantB);
+// school1 and teacher1 also get an account of another school of their district (accountA2).
+// Only administrators manage accounts: for everyone else any account id answers like a
+// missing one (GET /accounts/{id} of oneself is tested in accounts.test.mjs).
 //
 // "= / x": outside the scope the answer equals the missing-id answer; inside it is refused (x).
 // analyst1 holds its role at the city, so nothing is outside its scope; its writes are "x".
@@ -51,6 +62,17 @@ let seq = 0;
 before(async () => {
   srv = await startServer();
   ({ clients, ids } = await discoverCity(srv.base));
+  /* Accounts to aim the account routes at: one in district B, one at another school of A. */
+  const mk = async (suffix, school) => {
+    const res = expectStatus(await clients.admin.post('/api/v1/accounts', {
+      login: `e2e.scope.${tag}.${suffix}`, password: 'Scope-pass-2026', display_name: `范围${suffix}`,
+      roles: [{ role: 'teacher', org_id: school }],
+    }), 201, `account at ${school}`);
+    const doc = expectStatus(await clients.admin.get(`/api/v1/accounts/${res.json.id}`), 200).json;
+    return [res.json.id, doc.roles[0].id];
+  };
+  [ids.accountB, ids.grantB] = await mk('b', ids.schoolB);
+  [ids.accountA2, ids.grantA2] = await mk('a2', ids.schoolA2);
 });
 
 after(async () => {
@@ -81,6 +103,12 @@ const BUILDERS = {
     roles: [{ role: 'teacher', org_id: t.school }],
   }],
   'GET /api/v1/audit': (t) => ['GET', `/api/v1/audit?org=${t.org}`],
+  'GET /api/v1/orgs/{id}/stats': (t) => ['GET', `/api/v1/orgs/${t.org}/stats`],
+  'GET /api/v1/accounts/{id}': (t) => ['GET', `/api/v1/accounts/${t.account}`],
+  'PATCH /api/v1/accounts/{id}': (t) => ['PATCH', `/api/v1/accounts/${t.account}`, { display_name: '越权改名' }],
+  'POST /api/v1/accounts/{id}/password': (t) => ['POST', `/api/v1/accounts/${t.account}/password`, { password: 'Scope-reset-2026' }],
+  'POST /api/v1/accounts/{id}/roles': (t) => ['POST', `/api/v1/accounts/${t.account}/roles`, { role: 'teacher', org_id: t.school }],
+  'DELETE /api/v1/accounts/{id}/roles/{grant_id}': (t) => ['DELETE', `/api/v1/accounts/${t.account}/roles/${t.grant}`],
 };
 /* Routes that name no object; their scope is the caller itself (tested in auth/basics). */
 const NO_OBJECT = new Set([
@@ -93,17 +121,21 @@ const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];
 
 /* Ids that do not exist, one per slot (a guardian link needs two different people). */
 const missingTarget = () => Object.fromEntries(
-  ['org', 'grade', 'class', 'school', 'person', 'teacher', 'enrolment', 'post'].map((k, i) => [k, MISSING_ID - i]));
+  ['org', 'grade', 'class', 'school', 'person', 'teacher', 'enrolment', 'post', 'account', 'grant']
+    .map((k, i) => [k, MISSING_ID - i]));
 
 /** The objects outside each role's scope. */
 function outsideTargets(login) {
   const b = {
     org: ids.schoolB, grade: ids.gradeB, class: ids.classB, school: ids.schoolB, person: ids.personB,
-    teacher: ids.teacherB, enrolment: ids.enrolmentB, post: ids.postB,
+    teacher: ids.teacherB, enrolment: ids.enrolmentB, post: ids.postB, account: ids.accountB,
+    grant: ids.grantB,
   };
   const list = [['district B', b], ['district B (class node)', { ...b, org: ids.classB }]];
   if (login === 'school1' || login === 'teacher1') {
-    list.push(['another school of district A', { ...b, org: ids.schoolA2, school: ids.schoolA2 }]);
+    list.push(['another school of district A', {
+      ...b, org: ids.schoolA2, school: ids.schoolA2, account: ids.accountA2, grant: ids.grantA2,
+    }]);
   }
   if (login === 'student1' || login === 'parent1') {
     list.push(['a classmate of student1', { ...b, person: ids.classmate }]);
@@ -141,7 +173,8 @@ for (const login of ROLE_LOGINS) {
       const missing = await send(c, build(missingTarget()));
       const isWrite = WRITES.includes(key);
       const refusedRole = isWrite && READ_ONLY_ROLES.includes(login);
-      const adminOnlyRead = key === 'GET /api/v1/audit' && READ_ONLY_ROLES.includes(login);
+      const adminOnlyRead = (key === 'GET /api/v1/audit' || key === 'GET /api/v1/accounts/{id}') &&
+        READ_ONLY_ROLES.includes(login);
       const okMissing = refusedRole || adminOnlyRead ? [403, 404] : [404];
       if (!okMissing.includes(missing.status)) {
         failures.push(`${key} with id ${MISSING_ID}: expected ${okMissing.join('/')}, got ${missing.status} ${missing.text.slice(0, 200)}`);
@@ -181,8 +214,12 @@ test('inside the scope, reads succeed where the role allows', async () => {
     student1: [[`/api/v1/people/${ids.student1}`], [`/api/v1/orgs/${ids.classA}`]],
     parent1: [[`/api/v1/people/${ids.student1}`], [`/api/v1/people/${ids.parent1}`], [`/api/v1/orgs/${ids.classA}`]],
     analyst1: [[`/api/v1/orgs/${ids.schoolB}`], [`/api/v1/orgs/${ids.schoolB}/people?role=student`, ids.personB],
-      [`/api/v1/people/${ids.personB}`], [`/api/v1/orgs/${ids.city}/children`]],
+      [`/api/v1/people/${ids.personB}`], [`/api/v1/orgs/${ids.city}/children`], [`/api/v1/orgs/${ids.city}/stats`]],
   };
+  expectations.admin.push([`/api/v1/accounts/${ids.accountB}`], [`/api/v1/orgs/${ids.city}/stats`]);
+  expectations.district1.push([`/api/v1/accounts/${ids.accountA2}`], [`/api/v1/orgs/${ids.districtA}/stats`]);
+  expectations.school1.push([`/api/v1/accounts/${clients.teacher1.session.user.id}`], [`/api/v1/orgs/${ids.schoolA}/stats`]);
+  expectations.teacher1.push([`/api/v1/orgs/${clients.teacher1.session.roles.find((r) => r.org).org.id}/stats`]);
   const failures = [];
   for (const [login, list] of Object.entries(expectations)) {
     for (const [url, mustList] of list) {
@@ -233,16 +270,21 @@ test('writes by read-only roles inside their own scope are refused (403/404) and
   const admin = clients.admin;
   const inside = {
     org: ids.classA, grade: ids.gradeA, class: ids.classA, school: ids.schoolA, person: ids.student1,
-    teacher: ids.teacher1, enrolment: ids.enrolmentA, post: null,
+    teacher: ids.teacher1, enrolment: ids.enrolmentA, post: null, account: null, grant: null,
   };
   const t1 = expectStatus(await admin.get(`/api/v1/people/${ids.teacher1}`), 200).json;
   inside.post = t1.posts.find((x) => x.end_date === null).id;
+  /* An account inside every read-only role's scope: student1's (a student of class A). */
+  const s1acct = expectStatus(await admin.get(`/api/v1/accounts/${clients.student1.session.user.id}`), 200).json;
+  inside.account = s1acct.id;
+  inside.grant = s1acct.roles[0].id;
   const snap = async () => ({
     classA: expectStatus(await admin.get(`/api/v1/orgs/${ids.classA}`), 200).json,
     student1: expectStatus(await admin.get(`/api/v1/people/${ids.student1}`), 200).json,
     teacher1: expectStatus(await admin.get(`/api/v1/people/${ids.teacher1}`), 200).json,
     gradeKids: (await listAll(admin, `/api/v1/orgs/${ids.gradeA}/children`, 500)).length,
-    accounts: (await listAll(admin, '/api/v1/accounts', 500)).map((a) => a.login).sort(),
+    accounts: (await listAll(admin, '/api/v1/accounts', 500)).map((a) => `${a.login}:${a.display_name}:${a.disabled}:${a.must_change_password}`).sort(),
+    student1Roles: expectStatus(await admin.get(`/api/v1/accounts/${clients.student1.session.user.id}`), 200).json.roles,
     students: (await listAll(admin, `/api/v1/orgs/${ids.classA}/people?role=student`, 500)).length,
     parents: (await listAll(admin, `/api/v1/orgs/${ids.classA}/people?role=parent`, 500)).length,
   });
@@ -275,6 +317,8 @@ test('writes by administrators inside their scope succeed (the matrix above is n
     expectStatus(res, 200, `${login} renames a class in scope`);
     const p = await c.post('/api/v1/people', { org_id: ids.schoolA, name: `范围内${login}`, sex: 'male', birth_date: '2014-05-06' });
     expectStatus(p, 201, `${login} registers a person in scope`);
+    const a = await c.patch(`/api/v1/accounts/${clients.teacher1.session.user.id}`, { display_name: `教师${login}` });
+    expectStatus(a, 200, `${login} renames an account in scope`);
   }
 });
 

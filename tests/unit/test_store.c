@@ -802,6 +802,275 @@ static void bulk_load_is_fast_enough(void **state)
     eb_arena_destroy(a);
 }
 
+/* A session row for account_id, to see whether a change ends it. */
+static void mk_session(const char *hash, int64_t account_id)
+{
+    struct eb_session s = {.id_hash = hash,
+                           .account_id = account_id,
+                           .csrf_token = "tok",
+                           .created_at = 100,
+                           .expires_at = 4000000000,
+                           .last_seen_at = 100};
+    assert_int_equal(eb_store_session_create(w.db, &s), 0);
+}
+
+static int session_exists(const char *hash)
+{
+    struct eb_arena *a = eb_arena_create(0);
+    struct eb_session out;
+    int rc = eb_store_session_get(w.db, hash, a, &out, NULL);
+    eb_arena_destroy(a);
+    assert_true(rc == 0 || rc == EB_ENOTFOUND);
+    return rc == 0;
+}
+
+static void account_update_and_reset_by_admins(void **state)
+{
+    (void)state;
+    struct who adm, dist, teacher;
+    who_load(&adm, w.acct_school_a, 0);
+    who_load(&dist, w.acct_district_1, 0);
+    who_load(&teacher, w.acct_teacher, w.teacher_a);
+    int64_t t = mk_account("mgmt_t", 0, EB_ROLE_TEACHER, w.school_a);
+    struct eb_account acc;
+
+    /* Rename, then disable: the sessions end, the audit holds before and after. */
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, t, "管理测试", -1), 0);
+    assert_int_equal(eb_store_account_get(w.db, &adm.c, t, adm.a, &acc), 0);
+    assert_string_equal(acc.display_name, "管理测试");
+    assert_int_equal(acc.disabled, 0);
+    mk_session("mgmt-s1", t);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, t, NULL, 1), 0);
+    assert_int_equal(eb_store_account_get(w.db, &adm.c, t, adm.a, &acc), 0);
+    assert_int_equal(acc.disabled, 1);
+    assert_string_equal(acc.display_name, "管理测试");
+    assert_false(session_exists("mgmt-s1"));
+    char q[256];
+    snprintf(q, sizeof(q),
+             "SELECT COUNT(*) FROM audit WHERE action = 'account.update' AND object_id = %lld"
+             " AND account_id = %lld AND instr(before_json, '\"disabled\":false') > 0"
+             " AND instr(after_json, '\"disabled\":true') > 0",
+             (long long)t, (long long)w.acct_school_a);
+    assert_int_equal(count_rows(q), 1);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, t, NULL, 0), 0);
+    assert_int_equal(eb_store_account_get(w.db, &adm.c, t, adm.a, &acc), 0);
+    assert_int_equal(acc.disabled, 0);
+
+    /* Bad values, oneself, and accounts the caller does not manage. */
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, t, NULL, 2), EB_EINVAL);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, t, "", -1), EB_EINVAL);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, w.acct_school_a, NULL, 1), EB_EDENIED);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, w.acct_school_a, "管理员甲", -1), 0);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, w.acct_district_1, NULL, 1),
+                     EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_update(w.db, &adm.c, 999999, NULL, 1), EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_update(w.db, &teacher.c, t, "x", -1), EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_update(w.db, &dist.c, t, "区里改名", -1), 0);
+    assert_int_equal(eb_store_account_get(w.db, &sys, w.acct_district_1, adm.a, &acc), 0);
+    assert_int_equal(acc.disabled, 0);
+
+    /* A reset sets the hash and must_change, and ends the sessions. */
+    mk_session("mgmt-s2", t);
+    assert_int_equal(eb_store_account_reset_password(w.db, &adm.c, t, "$argon2id$reset", 1), 0);
+    assert_false(session_exists("mgmt-s2"));
+    assert_int_equal(eb_store_account_by_login(w.db, "mgmt_t", adm.a, &acc), 0);
+    assert_string_equal(acc.password_hash, "$argon2id$reset");
+    assert_int_equal(acc.must_change_password, 1);
+    assert_int_equal(eb_store_account_reset_password(w.db, &adm.c, t, "", 1), EB_EINVAL);
+    assert_int_equal(eb_store_account_reset_password(w.db, &adm.c, w.acct_school_a, "h", 0),
+                     EB_EDENIED);
+    assert_int_equal(eb_store_account_reset_password(w.db, &teacher.c, t, "h", 0), EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_reset_password(w.db, &adm.c, w.acct_analyst, "h", 0),
+                     EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_by_login(w.db, "mgmt_t", adm.a, &acc), 0);
+    assert_string_equal(acc.password_hash, "$argon2id$reset");
+    snprintf(q, sizeof(q),
+             "SELECT COUNT(*) FROM audit WHERE action = 'account.password_reset'"
+             " AND object_id = %lld",
+             (long long)t);
+    assert_int_equal(count_rows(q), 1);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM audit WHERE instr(before_json, 'argon2') > 0"
+                                " OR instr(after_json, 'argon2') > 0"),
+                     0);
+
+    /* Search: a part of the login, case-insensitive, LIKE characters taken literally. */
+    size_t n = 0;
+    struct eb_account *items = NULL;
+    int64_t next = 0;
+    assert_int_equal(eb_store_account_search(w.db, &sys, "MGMT", 0, 100, adm.a, &n, &items, &next),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].id, t);
+    assert_int_equal(eb_store_account_search(w.db, &sys, "%", 0, 100, adm.a, &n, &items, &next), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(eb_store_account_search(w.db, &sys, "mgmt_", 0, 100, adm.a, &n, &items, &next),
+                     0);
+    assert_int_equal(n, 1);
+    assert_int_equal(eb_store_account_search(w.db, &adm.c, "_a", 0, 100, adm.a, &n, &items, &next),
+                     0);
+    assert_int_equal(n, 4); /* admin_a, stu_a, parent_a, teacher_a; not admin_d1 */
+    who_free(&adm);
+    who_free(&dist);
+    who_free(&teacher);
+}
+
+static void account_roles_grant_and_revoke(void **state)
+{
+    (void)state;
+    struct who adm, dist;
+    who_load(&adm, w.acct_school_a, 0);
+    who_load(&dist, w.acct_district_1, 0);
+    int64_t mixed = mk_account("mixed_ab", 0, EB_ROLE_TEACHER, w.school_a);
+    int64_t gid = 0;
+    assert_int_equal(eb_store_grant_add(w.db, &sys, mixed, EB_ROLE_TEACHER, w.school_b, &gid), 0);
+    size_t n = 0;
+    struct eb_grant *g = NULL;
+    int managed = -1;
+
+    /* Roles in scope only, and not managed while one lies outside. */
+    assert_int_equal(eb_store_account_roles(w.db, &adm.c, mixed, adm.a, &n, &g, &managed), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(g[0].org_id, w.school_a);
+    assert_int_equal(managed, 0);
+    assert_int_equal(eb_store_account_roles(w.db, &sys, mixed, adm.a, &n, &g, &managed), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(managed, 1);
+    assert_int_equal(eb_store_account_roles(w.db, &adm.c, w.acct_analyst, adm.a, &n, &g, &managed),
+                     EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_roles(w.db, &adm.c, w.acct_school_a, adm.a, &n, &g, &managed),
+                     0);
+    assert_int_equal(managed, 0); /* oneself */
+    assert_int_equal(
+        eb_store_account_grant_add(w.db, &adm.c, mixed, EB_ROLE_HEAD_TEACHER, w.class_a1, &gid),
+        EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_update(w.db, &dist.c, mixed, "x", -1), EB_ENOTFOUND);
+
+    /* Grant on a managed account: in scope and fitting only. */
+    int64_t t = mk_account("roles_t", 0, EB_ROLE_TEACHER, w.school_a);
+    int64_t ht = 0;
+    assert_int_equal(
+        eb_store_account_grant_add(w.db, &adm.c, t, EB_ROLE_HEAD_TEACHER, w.class_b1, &gid),
+        EB_ENOTFOUND);
+    assert_int_equal(
+        eb_store_account_grant_add(w.db, &adm.c, t, EB_ROLE_SCHOOL_ADMIN, w.class_a1, &gid),
+        EB_EINVAL);
+    assert_int_equal(
+        eb_store_account_grant_add(w.db, &adm.c, t, EB_ROLE_HEAD_TEACHER, w.class_a1, &ht), 0);
+    assert_true(ht > 0);
+    assert_int_equal(eb_store_grants_of(w.db, t, adm.a, &n, &g), 0);
+    assert_int_equal(n, 2);
+
+    /* Revoke: the row goes, the audit keeps it; never the last one, never one's own. */
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, t, gid), EB_ENOTFOUND);
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, t, ht), 0);
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, t, ht), EB_ENOTFOUND);
+    assert_int_equal(eb_store_grants_of(w.db, t, adm.a, &n, &g), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(g[0].role, EB_ROLE_TEACHER);
+    char q[256];
+    snprintf(q, sizeof(q),
+             "SELECT COUNT(*) FROM audit WHERE action = 'grant.remove' AND object_id = %lld"
+             " AND instr(before_json, '\"role\":\"head_teacher\"') > 0 AND after_json IS NULL",
+             (long long)ht);
+    assert_int_equal(count_rows(q), 1);
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, t, g[0].id), EB_ECONFLICT);
+    struct eb_grant *own = NULL;
+    assert_int_equal(eb_store_grants_of(w.db, w.acct_school_a, adm.a, &n, &own), 0);
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, w.acct_school_a, own[0].id),
+                     EB_EDENIED);
+    assert_int_equal(eb_store_account_grant_remove(w.db, &adm.c, w.acct_district_1, own[0].id),
+                     EB_ENOTFOUND);
+    who_free(&adm);
+    who_free(&dist);
+}
+
+static void org_stats_count_the_subtree(void **state)
+{
+    (void)state;
+    /* A school of its own: two grades, three classes (one closed), 3 + 56 current students,
+     * an ended enrolment, two teachers (one posted twice) and an ended post. */
+    int64_t school = mk_org(w.d2, EB_ORG_SCHOOL, "西区统计小学");
+    int64_t g1 = mk_org(school, EB_ORG_GRADE, "一年级");
+    int64_t g2 = mk_org(school, EB_ORG_GRADE, "二年级");
+    int64_t small = mk_org(g1, EB_ORG_CLASS, "一年级(1)班");
+    int64_t big = mk_org(g1, EB_ORG_CLASS, "一年级(2)班");
+    struct eb_org closed = {
+        .parent_id = g2, .kind = EB_ORG_CLASS, .name = "二年级(9)班", .closed_on = "2024-07-01"};
+    int64_t closed_id = 0;
+    assert_int_equal(eb_store_org_create(w.db, &sys, &closed, &closed_id), 0);
+    for (int i = 0; i < 3 + 56 + 1; i++) {
+        int64_t p = mk_person(school, "统计学生", NULL, NULL);
+        int64_t e = mk_enrol(p, i < 3 ? small : i < 59 ? big : closed_id, "2025-09-01");
+        if (i == 59)
+            assert_int_equal(eb_store_enrolment_end(w.db, &sys, e, "2025-12-31"), 0);
+    }
+    int64_t t1 = mk_person(school, "统计老师甲", NULL, NULL);
+    int64_t t2 = mk_person(school, "统计老师乙", NULL, NULL);
+    int64_t t3 = mk_person(school, "统计老师丙", NULL, NULL);
+    int64_t posts[4] = {t1, t1, t2, t3}, pid = 0;
+    for (int i = 0; i < 4; i++) {
+        struct eb_post p = {.person_id = posts[i],
+                            .school_id = school,
+                            .title = i == 1 ? "教研组长" : "专任教师",
+                            .start_date = "2020-09-01"};
+        assert_int_equal(eb_store_post_create(w.db, &sys, &p, &pid), 0);
+    }
+    assert_int_equal(eb_store_post_end(w.db, &sys, pid, "2025-07-01"), 0);
+
+    struct eb_org_stats st;
+    assert_int_equal(eb_store_org_stats(w.db, &sys, school, &st), 0);
+    assert_int_equal(st.districts, 0);
+    assert_int_equal(st.schools, 0);
+    assert_int_equal(st.grades, 2);
+    assert_int_equal(st.classes, 2);
+    assert_int_equal(st.students, 59);
+    assert_int_equal(st.oversized_classes, 1);
+    assert_int_equal(st.teachers, 2);
+    assert_int_equal(eb_store_org_stats(w.db, &sys, big, &st), 0);
+    assert_int_equal(st.classes, 0);
+    assert_int_equal(st.students, 56);
+    assert_int_equal(st.oversized_classes, 1);
+
+    /* The district adds class B1 (grown past 55 by the bulk load) and its school. */
+    struct eb_org_stats d2;
+    assert_int_equal(eb_store_org_stats(w.db, &sys, w.d2, &d2), 0);
+    assert_true(d2.schools >= 2); /* school B, this one, and any an earlier test made */
+    assert_int_equal(d2.oversized_classes, 2);
+    assert_true(d2.students >= 59 + 5001);
+    struct eb_org_stats city;
+    assert_int_equal(eb_store_org_stats(w.db, &sys, w.city, &city), 0);
+    assert_int_equal(city.districts, 2);
+    assert_true(city.schools >= 4);
+    assert_true(city.students > d2.students);
+
+    /* Scope: people-reading roles in their subtree; students and parents never. */
+    struct who adm, stu, par, ana, tea;
+    who_load(&adm, w.acct_school_a, 0);
+    who_load(&stu, w.acct_student, w.stu_a);
+    who_load(&par, w.acct_parent, w.parent_a);
+    who_load(&ana, w.acct_analyst, 0);
+    who_load(&tea, w.acct_teacher, w.teacher_a);
+    assert_int_equal(eb_store_org_stats(w.db, &adm.c, school, &st), EB_ENOTFOUND);
+    assert_int_equal(st.students, 0);
+    struct eb_org_stats all;
+    assert_int_equal(eb_store_org_stats(w.db, &sys, w.school_a, &all), 0);
+    assert_int_equal(eb_store_org_stats(w.db, &adm.c, w.school_a, &st), 0);
+    assert_memory_equal(&st, &all, sizeof(st)); /* the scope decides access, not the counts */
+    assert_true(st.students >= 2);
+    assert_int_equal(st.teachers, 1);
+    assert_int_equal(eb_store_org_stats(w.db, &tea.c, w.class_a1, &st), 0);
+    assert_int_equal(eb_store_org_stats(w.db, &ana.c, school, &st), 0);
+    assert_int_equal(st.students, 59);
+    assert_int_equal(eb_store_org_stats(w.db, &stu.c, w.class_a1, &st), EB_ENOTFOUND);
+    assert_int_equal(eb_store_org_stats(w.db, &par.c, w.school_a, &st), EB_ENOTFOUND);
+    assert_int_equal(eb_store_org_stats(w.db, &sys, 999999, &st), EB_ENOTFOUND);
+    who_free(&adm);
+    who_free(&stu);
+    who_free(&par);
+    who_free(&ana);
+    who_free(&tea);
+}
+
 EB_TEST_GROUP(store);
 EB_TEST_GROUP(store)
 {
@@ -821,6 +1090,9 @@ EB_TEST_GROUP(store)
         cmocka_unit_test(pagination_cursors),
         cmocka_unit_test(backup_copies_online),
         cmocka_unit_test(bulk_load_is_fast_enough),
+        cmocka_unit_test(account_update_and_reset_by_admins),
+        cmocka_unit_test(account_roles_grant_and_revoke),
+        cmocka_unit_test(org_stats_count_the_subtree),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

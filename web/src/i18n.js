@@ -3,7 +3,7 @@ import { createI18n } from 'vue-i18n';
 
 const zh = {
   app: { title: '示范市智慧教育平台', subtitle: '教育大脑 · 统一门户', skip: '跳到主要内容', menu: '菜单' },
-  nav: { home: '门户首页', orgs: '机构', audit: '审计日志', logout: '退出登录', lang: 'English', langLabel: '切换到英文', password: '修改密码' },
+  nav: { home: '门户首页', orgs: '机构', audit: '审计日志', accounts: '账号管理', logout: '退出登录', lang: 'English', langLabel: '切换到英文', password: '修改密码' },
   login: {
     heading: '用户登录', intro: '使用统一身份账号登录全市教育应用。', login: '账号', password: '密码',
     submit: '登录', submitting: '正在登录…', emptyLogin: '请输入账号', emptyPassword: '请输入密码',
@@ -13,7 +13,7 @@ const zh = {
   portal: {
     welcome: '欢迎，{name}', account: '账号', roles: '我的角色', scope: '管辖范围', quick: '快捷入口',
     mustChange: '为了账号安全，请先修改初始密码。', changeNow: '立即修改', noRoles: '暂无角色',
-    browse: '浏览 {name}', auditOf: '{name} 审计日志', me: '我的档案',
+    browse: '浏览 {name}', auditOf: '{name} 审计日志', me: '我的档案', accounts: '账号管理',
   },
   roles: {
     city_admin: '市级管理员', district_admin: '区县管理员', school_admin: '学校管理员', head_teacher: '班主任',
@@ -48,6 +48,20 @@ const zh = {
     title: '修改密码', old: '当前密码', new: '新密码', confirm: '确认新密码', submit: '保存',
     mismatch: '两次输入的新密码不一致', done: '密码已修改。', empty: '请填写此项',
   },
+  stats: { title: '统计概览', schools: '学校数', classes: '班级数', students: '学生数', teachers: '教师数', oversized: '大班额班级数' },
+  accounts: {
+    title: '账号管理', noAccess: '只有管理员可以管理账号。', search: '按账号搜索', searchHint: '输入账号的一部分', searchBtn: '搜索',
+    new: '新建账号', create: '创建账号', login: '账号', name: '姓名', initialPassword: '初始密码', role: '角色', org: '所属机构',
+    orgBelow: '下级机构（可选）', chooseOrg: '请选择机构', stopHere: '（就选上一级）', mustChange: '首次登录须修改密码',
+    mustChangeShort: '待改密码', required: '请填写此项', loginRule: '3–64 位字母、数字或 . _ -', orgEmpty: '请选择机构',
+    status: '状态', actions: '操作', manage: '管理', active: '正常', disabled: '已停用', empty: '没有符合条件的账号',
+    createdAt: '创建于', notManaged: '该账号有不在您管辖范围内的角色，您只能查看。', roles: '角色', remove: '移除',
+    addRole: '添加角色', add: '添加', resetPassword: '重置密码', newPassword: '新密码', reset: '重置密码',
+    resetNote: '重置后该账号的所有登录会话立即失效。', nameAndStatus: '姓名与状态', rename: '修改姓名',
+    disable: '停用账号', enable: '启用账号', disableNote: '停用后该账号立即退出登录且无法再登录。', enableNote: '启用后该账号可以重新登录。',
+    created: '已创建账号 {login}。', renamed: '姓名已修改。', disabledDone: '账号已停用。', enabledDone: '账号已启用。',
+    resetDone: '密码已重置。', roleAdded: '角色已添加。', roleRemoved: '角色已移除。', passwordEmpty: '请输入新密码',
+  },
   notFound: { title: '页面不存在', text: '您访问的页面不存在，或您没有权限查看。', home: '返回首页' },
   errors: {
     unauthenticated: '账号或密码错误', bad_credentials: '账号或密码错误', throttled: '尝试次数过多，请稍后重试。',
@@ -59,7 +73,7 @@ const zh = {
 
 const en = {
   app: { title: 'Demo City Smart Education Platform', subtitle: 'Education Brain · Unified Portal', skip: 'Skip to main content', menu: 'Menu' },
-  nav: { home: 'Home', orgs: 'Organisations', audit: 'Audit log', logout: 'Log out', lang: '中文', langLabel: 'Switch to Chinese', password: 'Change password' },
+  nav: { home: 'Home', orgs: 'Organisations', audit: 'Audit log', accounts: 'Accounts', logout: 'Log out', lang: '中文', langLabel: 'Switch to Chinese', password: 'Change password' },
   login: {
     heading: 'Sign in', intro: 'One account for every education app of the city.', login: 'Account', password: 'Password',
     submit: 'Sign in', submitting: 'Signing in…', emptyLogin: 'Please enter your account', emptyPassword: 'Please enter your password',
@@ -69,7 +83,7 @@ const en = {
   portal: {
     welcome: 'Welcome, {name}', account: 'Account', roles: 'My roles', scope: 'Scope', quick: 'Quick links',
     mustChange: 'For your account\'s safety, please change your initial password first.', changeNow: 'Change now', noRoles: 'No roles',
-    browse: 'Browse {name}', auditOf: 'Audit log of {name}', me: 'My record',
+    browse: 'Browse {name}', auditOf: 'Audit log of {name}', me: 'My record', accounts: 'Manage accounts',
   },
   roles: {
     city_admin: 'City administrator', district_admin: 'District administrator', school_admin: 'School administrator',
@@ -103,6 +117,20 @@ const en = {
   password: {
     title: 'Change password', old: 'Current password', new: 'New password', confirm: 'Confirm new password', submit: 'Save',
     mismatch: 'The new passwords do not match', done: 'Your password has been changed.', empty: 'Please fill in this field',
+  },
+  stats: { title: 'Overview', schools: 'Schools', classes: 'Classes', students: 'Students', teachers: 'Teachers', oversized: 'Oversized classes' },
+  accounts: {
+    title: 'Accounts', noAccess: 'Only administrators can manage accounts.', search: 'Search by account', searchHint: 'Part of the account name', searchBtn: 'Search',
+    new: 'New account', create: 'Create account', login: 'Account', name: 'Name', initialPassword: 'Initial password', role: 'Role', org: 'Organisation',
+    orgBelow: 'Sub-unit (optional)', chooseOrg: 'Choose an organisation', stopHere: '(the level above)', mustChange: 'Must change the password at next sign-in',
+    mustChangeShort: 'Password change due', required: 'Please fill in this field', loginRule: '3–64 letters, digits or . _ -', orgEmpty: 'Please choose an organisation',
+    status: 'Status', actions: 'Actions', manage: 'Manage', active: 'Active', disabled: 'Disabled', empty: 'No matching accounts',
+    createdAt: 'Created', notManaged: 'This account has roles outside your scope; you can only view it.', roles: 'Roles', remove: 'Remove',
+    addRole: 'Add a role', add: 'Add', resetPassword: 'Reset password', newPassword: 'New password', reset: 'Reset password',
+    resetNote: 'Every session of the account ends at once.', nameAndStatus: 'Name and status', rename: 'Rename',
+    disable: 'Disable account', enable: 'Enable account', disableNote: 'The account is signed out at once and cannot sign in.', enableNote: 'The account can sign in again.',
+    created: 'Account {login} created.', renamed: 'Name changed.', disabledDone: 'Account disabled.', enabledDone: 'Account enabled.',
+    resetDone: 'Password reset.', roleAdded: 'Role added.', roleRemoved: 'Role removed.', passwordEmpty: 'Please enter the new password',
   },
   notFound: { title: 'Page not found', text: 'This page does not exist, or you may not view it.', home: 'Back to home' },
   errors: {

@@ -6,6 +6,7 @@ import PortalView from './views/PortalView.vue';
 import OrgView from './views/OrgView.vue';
 import PersonView from './views/PersonView.vue';
 import AuditView from './views/AuditView.vue';
+import AccountsView from './views/AccountsView.vue';
 import PasswordView from './views/PasswordView.vue';
 import NotFoundView from './views/NotFoundView.vue';
 
@@ -18,6 +19,7 @@ export const router = createRouter({
     { path: '/orgs/:id(\\d+)', name: 'org', component: OrgView, props: true },
     { path: '/people/:id(\\d+)', name: 'person', component: PersonView, props: true },
     { path: '/audit', name: 'audit', component: AuditView },
+    { path: '/accounts', name: 'accounts', component: AccountsView },
     { path: '/password', name: 'password', component: PasswordView },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
