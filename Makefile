@@ -112,11 +112,11 @@ e2e: build/asan/edubrain
 # one fresh database per test file (tests/e2e/lib/server.mjs), stopped at the end either way.
 # The store_pg unit group runs here too, on the same server (under make unit it skips).
 e2e-pg: build/asan/edubrain build/asan/unit_tests
-	@dsn=$$(tools/pg_test_server.sh start) || exit 1; \
+	@dsn=$$(tools/pg_test_server.sh start $$$$) || exit 1; \
 	EDUBRAIN_PG=$$dsn build/asan/unit_tests store_pg && \
 	EDUBRAIN_PG=$$dsn EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain \
 	    node --test --test-concurrency=2 tests/e2e/; rc=$$?; \
-	tools/pg_test_server.sh stop; exit $$rc
+	tools/pg_test_server.sh stop $$$$; exit $$rc
 
 browser: build/asan/edubrain
 	EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain node --test --test-concurrency=1 tests/browser/

@@ -2,9 +2,11 @@
 # Starts and stops a private PostgreSQL cluster for the tests: data in build/pg/data, listening on
 # 127.0.0.1 only (a free port) and on a Unix socket in build/pg/run, trust authentication.
 # For local test use only: never point this at data you care about (fsync is off).
-# Usage: tools/pg_test_server.sh start   prints the DSN (postgres://edubrain@127.0.0.1:PORT/postgres)
-#        tools/pg_test_server.sh stop
-#        tools/pg_test_server.sh dsn     prints the DSN of the running cluster
+# Usage: tools/pg_test_server.sh start [OWNER_PID]  prints the DSN (postgres://edubrain@127.0.0.1:PORT/postgres)
+#        tools/pg_test_server.sh stop [OWNER_PID]
+#        tools/pg_test_server.sh dsn                prints the DSN of the running cluster
+# Several test runs may share the cluster: start records its owner (default: the calling
+# process), stop forgets it and stops the server only when no live owner is left.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +15,8 @@ data=$root/data
 run=$root/run
 log=$root/server.log
 portfile=$root/port
+owners=$root/owners
+owner=${2:-$PPID}
 user=edubrain
 
 bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
@@ -26,11 +30,12 @@ fi
 
 # initdb and postgres refuse to run as root: as root, run them as the postgres user that the
 # Debian package creates, and give that user the cluster's directory.
+# The lock's descriptor (9) is closed for them: a server that inherited it would hold the lock.
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        runuser -u postgres -- "$@" 9>&-
     else
-        "$@"
+        "$@" 9>&-
     fi
 }
 
@@ -55,9 +60,22 @@ free_port() {
     return 1
 }
 
+# Keeps the owners whose process still runs, minus $1 when given.
+prune_owners() {
+    local p keep=()
+    [ -f "$owners" ] || return 0
+    while read -r p; do
+        [ -n "$p" ] && [ "$p" != "${1:-}" ] && kill -0 "$p" 2>/dev/null && keep+=("$p")
+    done <"$owners"
+    printf '%s\n' "${keep[@]}" | grep . >"$owners.tmp" || true
+    mv "$owners.tmp" "$owners"
+}
+
 start() {
     mkdir -p "$root" "$run"
-    [ "$(id -u)" -eq 0 ] && chown -R postgres: "$root"
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$root" "$run"
+    prune_owners
+    echo "$owner" >>"$owners"
     if running; then
         dsn
         return 0
@@ -90,11 +108,19 @@ start() {
 }
 
 stop() {
+    prune_owners "$owner"
+    if [ -s "$owners" ]; then
+        echo "pg_test_server: still used by $(tr '\n' ' ' <"$owners"); left running" >&2
+        return 0
+    fi
     if running; then
         as_pg "$bindir/pg_ctl" -D "$data" -w -t 60 -s -m fast stop
     fi
 }
 
+mkdir -p "$root"
+exec 9>"$root/lock"
+flock 9
 case ${1:-} in
 start) start ;;
 stop) stop ;;

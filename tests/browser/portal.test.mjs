@@ -284,6 +284,104 @@ test('school admin: another school\'s class is not found; the UI fits 375 px', a
   assert.deepEqual(errors, []);
 });
 
+test('accounts page: a school admin creates, grants, resets, disables; stats cards on the portal and org pages', async (t) => {
+  const { page, errors } = await openBrowser(t);
+  await page.goto(baseUrl + '/login');
+  await login(page, 'school1', DEMO_PW);
+
+  /* The portal shows the counts of the school (no school count on a school's cards). */
+  const stats = page.locator('[data-test=stats]');
+  await stats.waitFor();
+  for (const label of ['班级数', '学生数', '教师数', '大班额班级数']) assert.match(await stats.innerText(), new RegExp(label));
+  assert.equal(await page.locator('[data-test=stat-schools]').count(), 0);
+  const nStudents = Number((await page.locator('[data-test=stat-students] .stat-value').innerText()).replace(/\D/g, ''));
+  assert.ok(nStudents > 0, 'the school has students');
+
+  /* The accounts page lists the accounts of the school and searches by login. */
+  await page.getByRole('link', { name: '账号管理', exact: true }).first().click();
+  await page.getByRole('heading', { name: '账号管理' }).waitFor();
+  const list = page.locator('[data-test=acc-list] tbody');
+  await list.locator('tr', { hasText: 'teacher1' }).waitFor();
+  assert.ok(!(await list.innerText()).includes('district1'), 'district1 is above school1');
+  await page.locator('[data-test=acc-search]').fill('TEACHER');
+  await page.getByRole('button', { name: '搜索' }).click();
+  await page.waitForFunction(() => !document.querySelector('[data-test=acc-list] tbody').innerText.includes('student1'));
+  assert.match(await list.innerText(), /teacher1/);
+
+  /* Create an account: validation first, then a teacher of the school. */
+  await page.locator('[data-test=acc-new]').click();
+  const form = page.locator('[data-test=acc-create]');
+  await form.getByRole('button', { name: '创建账号' }).click();
+  await form.getByText('请填写此项').first().waitFor();
+  const login2 = `ui.teacher.${Date.now().toString(36)}`;
+  await form.getByLabel('账号').fill(login2);
+  await form.getByLabel('姓名').fill('界面新教师');
+  await form.getByLabel('初始密码').fill('Ui-pass-2026');
+  await form.getByLabel('角色').selectOption('teacher');
+  await form.getByRole('button', { name: '创建账号' }).click();
+  const detail = page.locator('[data-test=acc-detail]');
+  await detail.locator('[data-test=acc-notice]', { hasText: login2 }).waitFor();
+  assert.match(await detail.locator('[data-test=acc-roles]').innerText(), /教师/);
+
+  /* Grant head teacher of a class: drill down school -> grade -> class. */
+  const grant = detail.locator('[data-test=acc-grant]');
+  await grant.getByLabel('角色').selectOption('head_teacher');
+  await grant.locator('[data-test=grant-org-level-1]').waitFor();
+  await grant.locator('[data-test=grant-org-level-1]').selectOption({ index: 1 });
+  await grant.locator('[data-test=grant-org-level-2]').waitFor();
+  await grant.locator('[data-test=grant-org-level-2]').selectOption({ index: 1 });
+  await grant.locator('[data-test=acc-grant-btn]').click();
+  await detail.locator('[data-test=acc-notice]', { hasText: '角色已添加' }).waitFor();
+  assert.match(await detail.locator('[data-test=acc-roles]').innerText(), /班主任/);
+  /* A head teacher's role at a school does not fit: the API's message is shown. */
+  await grant.locator('[data-test=grant-org-level-1]').selectOption('');
+  await grant.locator('[data-test=acc-grant-btn]').click();
+  await detail.locator('[data-test=acc-error]').waitFor();
+  await detail.locator('[data-test=acc-revoke-head_teacher]').click();
+  await detail.locator('[data-test=acc-notice]', { hasText: '角色已移除' }).waitFor();
+  assert.doesNotMatch(await detail.locator('[data-test=acc-roles]').innerText(), /班主任/);
+
+  /* Reset the password, then disable: the account can no longer sign in. */
+  await detail.locator('[data-test=acc-reset-pw]').fill('Ui-reset-2026');
+  await detail.locator('[data-test=acc-reset-btn]').click();
+  await detail.locator('[data-test=acc-notice]', { hasText: '密码已重置' }).waitFor();
+  await detail.locator('[data-test=acc-must]').waitFor();
+  await detail.locator('[data-test=acc-toggle]').click();
+  await detail.locator('[data-test=acc-status]', { hasText: '已停用' }).waitFor();
+  const refused = await fetch(baseUrl + '/api/v1/session', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login: login2, password: 'Ui-reset-2026' }),
+  });
+  await refused.arrayBuffer();
+  assert.equal(refused.status, 401, 'a disabled account cannot sign in');
+  await list.locator('tr', { hasText: login2 }).locator('.tag', { hasText: '已停用' }).waitFor();
+  await shot(page, 'accounts');
+  await detail.locator('[data-test=acc-toggle]').click();
+  await detail.locator('[data-test=acc-status]', { hasText: '正常' }).waitFor();
+
+  /* The school page carries the same cards; a district page also counts its schools. */
+  const schoolId = (await apiSession('school1', DEMO_PW)).me.roles.find((r) => r.role === 'school_admin').org.id;
+  await page.goto(`${baseUrl}/orgs/${schoolId}`);
+  await page.locator('[data-test=school-profile]').waitFor();
+  await page.locator('[data-test=stat-students]').waitFor();
+  assert.equal(await page.locator('[data-test=stat-schools]').count(), 0);
+  await page.locator('[data-test=logout]').click();
+  await page.getByRole('heading', { name: '用户登录' }).waitFor();
+  await login(page, 'district1', DEMO_PW);
+  const districtId = (await apiSession('district1', DEMO_PW)).me.roles[0].org.id;
+  await page.goto(`${baseUrl}/orgs/${districtId}`);
+  await page.locator('[data-test=stat-schools]').waitFor();
+  assert.ok(Number((await page.locator('[data-test=stat-schools] .stat-value').innerText()).replace(/\D/g, '')) >= 2);
+  await shot(page, 'district-stats');
+
+  /* A student gets no counts and no accounts link. */
+  await page.locator('[data-test=logout]').click();
+  await login(page, 'student1', DEMO_PW);
+  await page.locator('[data-test=roles]').waitFor();
+  assert.equal(await page.locator('[data-test=stats]').count(), 0);
+  assert.equal(await page.getByRole('link', { name: '账号管理' }).count(), 0);
+  assert.deepEqual(errors, []);
+});
+
 test('login throttling: the page says how long to wait', async (t) => {
   /* Fail logins for one unknown account until the server throttles it with a wait of a few
    * seconds, so that the browser's next attempt is certain to be refused too. */
