@@ -74,6 +74,11 @@ prune_owners() {
 start() {
     mkdir -p "$root" "$run"
     [ "$(id -u)" -eq 0 ] && chown postgres: "$root" "$run"
+    if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -w "$root"; then
+        echo "pg_test_server: the postgres user cannot reach $root (a parent directory is" \
+            "not searchable by others, e.g. /root); use a checkout it can reach" >&2
+        exit 1
+    fi
     prune_owners
     echo "$owner" >>"$owners"
     if running; then
