@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: the class roster endpoint against nginx serving a static file of the same size,
 # in the same run; also the server's RSS with the whole city loaded.
-#   bench/http_roster.sh [DB]     (DB defaults to build/bench-city.db, created if missing)
+#   bench/http_roster.sh [DB]     (DB defaults to build/bench-city.db, created if missing;
+#                                  a postgres:// DSN is used as it is, with KEY=the key file)
 # Prints a Markdown table row set for docs/BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,12 @@ work=$(mktemp -d)
 trap 'kill $srv_pid $nc_pid $ngx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 srv_pid=; nc_pid=; ngx_pid=
 
-if [ ! -f "$DB" ]; then
-    /usr/bin/time -f "demo: %e s wall, %M KB max RSS" "$BIN" demo --db "$DB" --scale city \
+KEY=${KEY:-}
+keyopt=()
+[ -n "$KEY" ] && keyopt=(--key-file "$KEY")
+case $DB in postgres://* | postgresql://*) have_db=1 ;; *) [ -f "$DB" ] && have_db=1 || have_db= ;; esac
+if [ -z "$have_db" ]; then
+    /usr/bin/time -f "demo: %e s wall, %M KB max RSS" "$BIN" demo --db "$DB" --scale city "${keyopt[@]}" \
         --admin-password "$PW" --demo-password "$PW" 2>&1 | tail -2
     echo "database size: $(du -h "$DB" | cut -f1)"
 fi
@@ -23,7 +28,7 @@ fi
 start_server() { # log-file extra-args... -> prints the port
     local log=$1
     shift
-    "$BIN" serve --db "$DB" --listen 127.0.0.1:0 --threads 2 "$@" >/dev/null 2>"$log" &
+    "$BIN" serve --db "$DB" "${keyopt[@]}" --listen 127.0.0.1:0 --threads 2 "$@" >/dev/null 2>"$log" &
     echo $! >"$log.pid"
     for _ in $(seq 100); do grep -q 'listening on http://' "$log" && break; sleep 0.1; done
     sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log"

@@ -12,6 +12,7 @@ static const struct eb_json_field person_fields[] = {
     {"sex", EB_JSON_STRING, 1, 0, 8},         {"birth_date", EB_JSON_STRING, 1, 0, 10},
     {"citizen_id", EB_JSON_STRING, 0, 1, 18}, {"student_no", EB_JSON_STRING, 0, 1, 19},
     {"staff_no", EB_JSON_STRING, 0, 1, 32},   {"phone", EB_JSON_STRING, 0, 1, 20},
+    {"kind", EB_JSON_STRING, 0, 1, 10},
 };
 
 static int parse_sex(const char *s, enum eb_sex *out)
@@ -46,6 +47,10 @@ static int read_person(struct eb_req *r, struct eb_person *p)
     p->student_no = eb_json_str(r->json, "student_no");
     p->staff_no = eb_json_str(r->json, "staff_no");
     p->phone = eb_json_str(r->json, "phone");
+    p->kind = eb_json_str(r->json, "kind");
+    if (p->kind && strcmp(p->kind, "student") != 0 && strcmp(p->kind, "teacher") != 0 &&
+        strcmp(p->kind, "parent") != 0 && strcmp(p->kind, "staff") != 0)
+        return eb__registry_bad_field(r, "kind", "student, teacher, parent or staff"), 1;
     const char *cid = eb_json_str(r->json, "citizen_id");
     if (sex && parse_sex(sex, &p->sex))
         return eb__registry_bad_field(r, "sex", "must be male or female"), 1;
@@ -208,6 +213,48 @@ int eb_registry_person_update(struct eb_req *r)
     return eb_registry_send_person(r, 200, &p);
 }
 
+/*
+ * The org named by field must exist in the caller's scope (else 404, like any unknown id) and
+ * be of the given kind (else 400 naming the field). Returns 1 when a response was set.
+ */
+static int need_org(struct eb_req *r, const char *field, int64_t id, enum eb_org_kind kind)
+{
+    struct eb_org o;
+    int rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &o);
+    if (rc) {
+        eb_http_fail(r, rc, field);
+        return 1;
+    }
+    if (o.kind != kind) {
+        eb__registry_bad_field(
+            r, field, eb_arena_printf(r->arena, "is a %s, not a %s", eb_org_kind_name(o.kind),
+                                      eb_org_kind_name(kind)));
+        return 1;
+    }
+    return 0;
+}
+
+/* The same for a person, whose kind must be (or, with negate, must not be) kind. */
+static int need_person(struct eb_req *r, const char *field, int64_t id, const char *kind,
+                       int negate)
+{
+    struct eb_person p;
+    int rc = eb_store_person_get(r->db, &r->caller, id, 0, r->arena, &p);
+    if (rc) {
+        eb_http_fail(r, rc, field);
+        return 1;
+    }
+    int same = p.kind && strcmp(p.kind, kind) == 0;
+    if (same == negate) {
+        eb__registry_bad_field(
+            r, field,
+            eb_arena_printf(r->arena, "is a %s; %s %s expected", p.kind ? p.kind : "person",
+                            negate ? "no" : "a", kind));
+        return 1;
+    }
+    return 0;
+}
+
 static int check_body(struct eb_req *r, const struct eb_json_field *f, size_t n)
 {
     const char *why = NULL;
@@ -242,6 +289,9 @@ int eb_registry_enrolment_create(struct eb_req *r)
     eb_json_int(r->json, "person_id", &e.person_id);
     eb_json_int(r->json, "class_id", &e.class_id);
     e.start_date = eb_json_str(r->json, "start_date");
+    if (need_person(r, "person_id", e.person_id, "student", 0) ||
+        need_org(r, "class_id", e.class_id, EB_ORG_CLASS))
+        return 0;
     int64_t id = 0;
     int rc = eb_store_enrolment_create(r->db, &r->caller, &e, &id);
     return created(r, rc, id);
@@ -286,6 +336,9 @@ int eb_registry_post_create(struct eb_req *r)
     p.title = eb_json_str(r->json, "title");
     p.subjects = eb_json_str(r->json, "subjects");
     p.start_date = eb_json_str(r->json, "start_date");
+    if (need_person(r, "person_id", p.person_id, "student", 1) ||
+        need_org(r, "school_id", p.school_id, EB_ORG_SCHOOL))
+        return 0;
     int64_t id = 0;
     int rc = eb_store_post_create(r->db, &r->caller, &p, &id);
     return created(r, rc, id);
@@ -311,6 +364,8 @@ int eb_registry_teaching_create(struct eb_req *r)
     t.subject = eb_json_str(r->json, "subject");
     t.is_head_teacher = json_is_true(json_object_get(r->json, "is_head_teacher"));
     t.start_date = eb_json_str(r->json, "start_date");
+    if (need_org(r, "class_id", t.class_id, EB_ORG_CLASS))
+        return 0;
     int64_t id = 0;
     int rc = eb_store_teaching_create(r->db, &r->caller, &t, &id);
     return created(r, rc, id);
@@ -333,6 +388,9 @@ int eb_registry_guardian_create(struct eb_req *r)
         return eb__registry_bad_field(r, "parent_id", "a person cannot be their own guardian");
     g.relation = eb_json_str(r->json, "relation");
     g.start_date = eb_json_str(r->json, "start_date");
+    if (need_person(r, "student_id", g.student_id, "student", 0) ||
+        need_person(r, "parent_id", g.parent_id, "student", 1))
+        return 0;
     int64_t id = 0;
     int rc = eb_store_guardian_create(r->db, &r->caller, &g, &id);
     return created(r, rc, id);

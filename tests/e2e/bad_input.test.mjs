@@ -23,6 +23,10 @@ before(async () => {
   const s = expectStatus(await admin.get(`/api/v1/people/${ids.student1}`), 200).json;
   ids.classA = s.enrolments.find((e) => e.end_date === null).class.id;
   ids.districtA = expectStatus(await admin.get(`/api/v1/orgs/${ids.schoolA}`), 200).json.parent_id;
+  const teacher1 = await loginAs(srv.base, 'teacher1');
+  ids.teacher1 = teacher1.session.user.person_id;
+  const mates = expectStatus(await admin.get(`/api/v1/orgs/${ids.classA}/people?role=student`), 200).json.items;
+  ids.classmate = mates.find((p) => p.id !== ids.student1).id;
 });
 
 after(async () => {
@@ -255,6 +259,13 @@ test('invalid codes and dates answer 400 invalid_field naming the field, and wri
     ['/api/v1/orgs', { ...district(), division_code: '37600' }, /division_code/, '5-digit division code'],
     ['/api/v1/enrolments', { person_id: ids.student1, class_id: ids.classA, start_date: '2026-02-30' }, /start_date/, 'Feb 30 start'],
     ['/api/v1/enrolments', { person_id: ids.student1, class_id: ids.classA, start_date: '2026/09/01' }, /start_date/, 'slashes'],
+    /* Ids of the wrong kind: the field is named and the kinds are said. */
+    ['/api/v1/enrolments', { person_id: ids.student1, class_id: ids.schoolA, start_date: '2026-09-01' }, /class_id.*school.*class/, 'enrol into a school'],
+    ['/api/v1/enrolments', { person_id: ids.teacher1, class_id: ids.classA, start_date: '2026-09-01' }, /person_id.*teacher.*student/, 'enrol a teacher'],
+    ['/api/v1/posts', { person_id: ids.student1, school_id: ids.schoolA, title: '专任教师', start_date: '2026-09-01' }, /person_id.*student/, 'post a student'],
+    ['/api/v1/posts', { person_id: ids.teacher1, school_id: ids.classA, title: '专任教师', start_date: '2026-09-01' }, /school_id.*class.*school/, 'post at a class'],
+    ['/api/v1/guardians', { parent_id: ids.classmate, student_id: ids.student1, relation: '父亲', start_date: '2026-09-01' }, /parent_id.*student/, 'a student as guardian'],
+    ['/api/v1/people', { ...good, kind: 'alien' }, /kind/, 'unknown person kind'],
   ];
   for (const [url, body, mention, what] of cases) {
     const b = JSON.parse(JSON.stringify(body)); /* drops undefined members */

@@ -54,7 +54,7 @@ test('enrolling and ending an enrolment show at once', async () => {
   await roster(ids.classA);
   const birth = '2014-03-05';
   const created = expectStatus(await admin.post('/api/v1/people', {
-    org_id: ids.schoolA, name: `新生${tag}`, sex: 'female', birth_date: birth,
+    org_id: ids.schoolA, name: `新生${tag}`, sex: 'female', birth_date: birth, kind: 'student',
     citizen_id: makeCitizenId('370201', birth, 402),
   }), 201).json;
   let list = await roster(ids.classA);
