@@ -14,7 +14,8 @@ static void usage(FILE *f)
           "  serve    serve the platform over HTTP\n"
           "  demo     create a database holding a synthetic city\n"
           "  user     add accounts, set passwords, list accounts\n"
-          "  backup   an online, consistent copy of the database\n",
+          "  backup   an online, consistent copy of the database\n"
+          "  migrate  copy a whole city to another database (SQLite, PostgreSQL)\n",
           f);
 }
 
@@ -33,6 +34,8 @@ int main(int argc, char **argv)
         return eb_cli_user(argc - 1, argv + 1);
     if (strcmp(cmd, "backup") == 0)
         return eb_cli_backup(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0)
+        return eb_cli_migrate(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

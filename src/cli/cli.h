@@ -6,6 +6,7 @@ int eb_cli_serve(int argc, char **argv);
 int eb_cli_demo(int argc, char **argv);
 int eb_cli_user(int argc, char **argv);
 int eb_cli_backup(int argc, char **argv);
+int eb_cli_migrate(int argc, char **argv);
 
 /** Opens the store for a CLI command; prints the error and returns NULL on failure. */
 struct eb_store *eb_cli_open_store(const char *db, const char *key_file, int create);

@@ -414,4 +414,56 @@ int eb_store_audit_list(struct eb_db *db, const struct eb_caller *c, int64_t org
                         int limit, struct eb_arena *a, size_t *n, struct eb_audit **items,
                         int64_t *next /* out */);
 
+/* ---- moving a city between databases (store_copy.c) ------------------------------------- */
+
+/*
+ * A whole database copied to another one, of either backend: every table but
+ * schema_migrations, found in the catalogs (nothing is listed by hand), parents before children,
+ * ids and sealed citizen IDs byte for byte. The target is migrated to the same schema version
+ * first and must be empty (or emptied with force, inside the copy's transaction). Afterwards
+ * every table is read back from the target and its row count and checksum compared with the
+ * source's: the checksum is the sum modulo 2^256 of the SHA-256 of each row rendered
+ * canonically (columns by name; integers in decimal, reals as %.17g, text and blobs as their
+ * bytes with their length, NULL as a marker), so it does not depend on the row order, which
+ * differs where the backends' primary keys do.
+ */
+
+/** One table of a copy. */
+struct eb_copy_table {
+    char name[64];
+    int64_t rows_src, rows_dst;
+    char sum_src[65], sum_dst[65]; /* hex */
+};
+
+struct eb_copy_options {
+    const char *src_key_file; /* the source's citizen-ID key; NULL = "<from>.key" (SQLite only) */
+    const char *dst_key_file; /* the target's; NULL = the source's for PostgreSQL, "<to>.key" for
+                               * SQLite. It must hold the same key (the blobs are not re-sealed). */
+    int force;                /* empty a non-empty target first, in the copy's transaction */
+    /* Called every few thousand rows and at the end of each table; phase is "copy" or
+     * "verify". May be NULL. */
+    void (*progress)(void *arg, const char *phase, const char *table, int64_t done, int64_t total);
+    void *progress_arg;
+};
+
+struct eb_copy_report {
+    size_t n_tables;
+    struct eb_copy_table *tables; /* in copy order; eb_copy_report_free */
+    int schema_version;
+    int64_t rows;            /* copied, all tables */
+    double copy_s, verify_s; /* wall-clock seconds */
+    int mismatches;          /* tables whose count or checksum differ */
+    char message[256];       /* why a copy failed or was refused, for the user */
+};
+
+/**
+ * Copies the database from into to (paths or postgres:// URLs). 0 when the copy committed and
+ * verified; EB_EEXIST when the target holds rows (without force); EB_EINVAL for different
+ * schemas, versions or keys; EB_ECONFLICT when the verification found a mismatch (the copy is
+ * committed: out says which tables). out->message explains any failure.
+ */
+int eb_store_copy(const char *from, const char *to, const struct eb_copy_options *opt,
+                  struct eb_copy_report *out);
+void eb_copy_report_free(struct eb_copy_report *r);
+
 #endif

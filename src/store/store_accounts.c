@@ -15,8 +15,12 @@
 static const char SQL_ACCOUNT_INSERT[] =
     "INSERT INTO accounts (login, display_name, password_hash, person_id, must_change_password,"
     " disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
+/* Login names are unique in account_logins, keyed by the name (docs/SCALING.md: on Citus that
+ * table is distributed by the name, accounts by their id). */
+static const char SQL_LOGIN_INSERT[] = "INSERT INTO account_logins (login, account_id) VALUES (?, ?)";
 static const char SQL_ACCOUNT_BY_LOGIN[] =
-    "SELECT " ACCOUNT_COLS ", password_hash FROM accounts WHERE login = ?";
+    "SELECT " ACCOUNT_COLS ", password_hash FROM accounts"
+    " WHERE id = (SELECT account_id FROM account_logins WHERE login = ?)";
 static const char SQL_ACCOUNT_GET[] = "SELECT " ACCOUNT_COLS " FROM accounts WHERE id = ?";
 static const char SQL_ACCOUNT_GRANT_PATHS[] = "SELECT org_path FROM grants WHERE account_id = ?";
 static const char SQL_ACCOUNT_SET_PW[] =
@@ -202,6 +206,14 @@ int eb_store_account_create(struct eb_db *db, const struct eb_caller *c,
     }
     eb__q_end(&q);
     rc = rc < 0 ? rc : new_id ? 0 : EB_ESTORE;
+    if (rc == 0) {
+        eb__q_start(db, SQL_LOGIN_INSERT, &q);
+        eb__q_text(&q, in->login);
+        eb__q_int(&q, new_id);
+        rc = eb__q_exec(&q);
+        eb__q_end(&q);
+        rc = rc < 0 ? rc : 0;
+    }
     if (rc == 0) {
         struct eb_account after = *in;
         after.id = new_id;

@@ -10,8 +10,8 @@
 #include "core/mem.h"
 
 static const char SQL_AUDIT_ADD[] =
-    "INSERT INTO audit (at, account_id, client_addr, action, object_type, object_id, org_path,"
-    " before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO audit (school_id, at, account_id, client_addr, action, object_type, object_id,"
+    " org_path, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 int eb__audit_skip(const struct eb_caller *c)
 {
@@ -22,8 +22,16 @@ int eb_store_audit_add(struct eb_db *db, const struct eb_caller *c, const struct
 {
     if (e == NULL || e->action == NULL || e->action[0] == '\0')
         return EB_EINVAL;
+    /* The entry lives in the shard of the school it is about (0: about no org). */
+    int64_t unit = 0;
+    int rc = eb__org_unit(db, e->org_path, 0, &unit);
+    if (rc == EB_ENOTFOUND || rc == EB_EINVAL)
+        rc = 0; /* a path that names no org: the entry is about no school */
+    if (rc != 0)
+        return rc;
     struct eb__q q;
     eb__q_start(db, SQL_AUDIT_ADD, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, e->at ? e->at : eb__now_ms());
     int64_t acct = e->account_id ? e->account_id : (c ? c->account_id : 0);
     if (acct)
@@ -40,7 +48,7 @@ int eb_store_audit_add(struct eb_db *db, const struct eb_caller *c, const struct
     eb__q_text(&q, e->org_path);
     eb__q_text(&q, e->before_json);
     eb__q_text(&q, e->after_json);
-    int rc = eb__q_exec(&q);
+    rc = eb__q_exec(&q);
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
 }

@@ -174,10 +174,18 @@ int eb__audit_write(struct eb_db *db, const struct eb_caller *c, const char *act
                     struct json_t *before, struct json_t *after);
 /**
  * Records, inside the write's transaction, that data under path changed: the data_version of
- * every school, grade and class on the path goes up by one (see eb_store_people_version).
+ * every school, grade and class on the path (table org_versions) goes up by one (see
+ * eb_store_people_version).
  * Skipped with the audit row for bulk system loads, which run before any server reads.
  */
 int eb__org_changed(struct eb_db *db, const struct eb_caller *c, const char *path);
+/**
+ * The shard unit of the org at the end of path (docs/SCALING.md): the school on the path, or the
+ * org itself when it lies above any school; every row under the org tree carries it as
+ * school_id. kind is that org's kind, or 0 to look it up (through the connection's path cache).
+ */
+int eb__org_unit(struct eb_db *db, const char *path, enum eb_org_kind kind,
+                 int64_t *unit /* out */);
 /** True when the caller's writes skip the audit log (system bulk loads). */
 int eb__audit_skip(const struct eb_caller *c);
 

@@ -10,8 +10,13 @@
 #include "registry/registry_ids.h"
 
 static const char SQL_ENROL_INSERT[] =
-    "INSERT INTO enrolments (person_id, class_id, class_path, start_date)"
-    " VALUES (?, ?, ?, ?) RETURNING id";
+    "INSERT INTO enrolments (school_id, person_id, class_id, class_path, start_date)"
+    " VALUES (?, ?, ?, ?, ?) RETURNING id";
+/* One current enrolment per student: PostgreSQL's partial unique index only holds per school
+ * (the rule of distributed tables), so writers check across schools here, under the write
+ * lock, through the leading column of that index. */
+static const char SQL_ENROL_CURRENT[] =
+    "SELECT id FROM enrolments WHERE person_id = ? AND end_date IS NULL";
 static const char SQL_ENROL_GET[] =
     "SELECT class_path, start_date, end_date, person_id, class_id FROM enrolments WHERE id = ?";
 static const char SQL_ENROL_END[] =
@@ -33,16 +38,16 @@ static const char SQL_POST_OF[] =
     " ORDER BY p.id";
 
 static const char SQL_TEACH_INSERT[] =
-    "INSERT INTO teaching (post_id, person_id, class_id, class_path, subject, is_head_teacher,"
-    " start_date) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "INSERT INTO teaching (school_id, post_id, person_id, class_id, class_path, subject,"
+    " is_head_teacher, start_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 
 static const char SQL_TEACHING_END_OF_POST[] =
     "UPDATE teaching SET end_date = ? WHERE post_id = ? AND end_date IS NULL";
 static const char SQL_GUARD_CURRENT[] = "SELECT id FROM guardians WHERE parent_id = ?"
                                         " AND student_id = ? AND end_date IS NULL";
 static const char SQL_GUARD_INSERT[] =
-    "INSERT INTO guardians (parent_id, student_id, relation, start_date)"
-    " VALUES (?, ?, ?, ?) RETURNING id";
+    "INSERT INTO guardians (school_id, parent_id, student_id, relation, start_date)"
+    " VALUES (?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_PERSON_MARK_PARENT[] =
     "UPDATE people SET kind = 'parent' WHERE id = ? AND kind = 'staff'";
 
@@ -104,11 +109,25 @@ int eb_store_enrolment_create(struct eb_db *db, const struct eb_caller *c,
         if (rc != 0)
             return rc;
     }
+    int64_t unit = 0;
+    rc = eb__org_unit(db, path, kind, &unit);
+    if (rc != 0)
+        return rc;
     rc = eb__tx_enter(db, c, &own);
     if (rc != 0)
         return rc;
     int64_t new_id = 0;
+    if (!eb__audit_skip(c)) {
+        eb__q_start(db, SQL_ENROL_CURRENT, &q);
+        eb__q_int(&q, in->person_id);
+        rc = eb__q_step(&q);
+        eb__q_end(&q);
+        rc = rc == EB__STORE_ROW ? EB_ECONFLICT : rc < 0 ? rc : 0;
+        if (rc != 0)
+            return eb__tx_leave(db, own, rc);
+    }
     eb__q_start(db, SQL_ENROL_INSERT, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, in->person_id);
     eb__q_int(&q, in->class_id);
     eb__q_text(&q, path);
@@ -403,8 +422,12 @@ int eb_store_teaching_create(struct eb_db *db, const struct eb_caller *c,
     rc = eb__tx_enter(db, c, &own);
     if (rc != 0)
         return rc;
-    int64_t new_id = 0;
+    int64_t new_id = 0, unit = 0;
+    rc = eb__org_unit(db, class_path, kind, &unit);
+    if (rc != 0)
+        return eb__tx_leave(db, own, rc);
     eb__q_start(db, SQL_TEACH_INSERT, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, in->post_id);
     eb__q_int(&q, person_id);
     eb__q_int(&q, in->class_id);
@@ -461,8 +484,12 @@ int eb_store_guardian_create(struct eb_db *db, const struct eb_caller *c,
         rc = rc < 0 ? rc : EB_EEXIST;
         goto done;
     }
-    int64_t new_id = 0;
+    int64_t new_id = 0, unit = 0;
+    rc = eb__org_unit(db, path, 0, &unit);
+    if (rc != 0)
+        goto done;
     eb__q_start(db, SQL_GUARD_INSERT, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, in->parent_id);
     eb__q_int(&q, in->student_id);
     eb__q_text(&q, in->relation);

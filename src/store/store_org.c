@@ -42,6 +42,9 @@ static const char SQL_ORG_UPDATE[] =
     " closed_on = COALESCE(?, closed_on) WHERE id = ?";
 static const char SQL_ORG_COUNT[] = "SELECT COUNT(*) FROM orgs WHERE kind = ?";
 
+static int version_row_create(struct eb_db *db, const char *path, enum eb_org_kind kind,
+                              int64_t id);
+
 static void read_org(struct eb__q *q, struct eb_arena *a, struct eb_org *o)
 {
     memset(o, 0, sizeof(*o));
@@ -339,6 +342,9 @@ int eb_store_org_create(struct eb_db *db, const struct eb_caller *c, const struc
     eb__q_end(&q);
     if (rc < 0)
         goto done;
+    rc = version_row_create(db, path, in->kind, new_id);
+    if (rc != 0)
+        goto done;
     struct eb_org after = *in;
     after.id = new_id;
     after.path = path;
@@ -430,12 +436,18 @@ int eb_store_org_count(struct eb_db *db, enum eb_org_kind kind, int64_t *n)
     return rc < 0 ? rc : 0;
 }
 
-static const char SQL_ORG_BUMP[] =
-    "UPDATE orgs SET data_version = data_version + 1 WHERE id = ? AND kind >= 3";
+static const char SQL_ORG_VERSION_INSERT[] =
+    "INSERT INTO org_versions (org_id, school_id, data_version) VALUES (?, ?, 0)";
+static const char SQL_ORG_BUMP[] = "UPDATE org_versions SET data_version = data_version + 1"
+                                   " WHERE org_id = ? AND school_id = ?";
 /* A node's lists depend on changes at it and at its versioned ancestors (a person's row
- * belongs to the school, an enrolment to the class): the sum of their versions only grows. */
-static const char SQL_ORG_VERSION[] = "SELECT COALESCE(SUM(data_version), 0), MAX(kind) FROM orgs"
-                                      " WHERE id IN (?, ?, ?, ?, ?, ?) AND kind >= 3";
+ * belongs to the school, an enrolment to the class): the sum of their versions only grows.
+ * All of them are rows of one school: one shard on Citus. */
+static const char SQL_ORG_VERSION[] =
+    "SELECT COALESCE(SUM(data_version), 0), COUNT(*) FROM org_versions"
+    " WHERE school_id = ? AND org_id IN (?, ?, ?)";
+
+#define PATH_IDS_MAX 8
 
 /* The ids on a materialised path, at most max of them; returns how many. */
 static int path_ids(const char *path, int64_t *ids, int max)
@@ -454,19 +466,86 @@ static int path_ids(const char *path, int64_t *ids, int max)
     return n;
 }
 
+/*
+ * Where the school sits on a path whose last org has the given kind: a class is two levels
+ * below its school, a grade one; the school is the last id. -1 above school level. The depth
+ * of a school varies (under a district, or directly under the city), its distance from the
+ * end of the path does not.
+ */
+static int school_index(int n, enum eb_org_kind kind)
+{
+    if (kind < EB_ORG_SCHOOL || kind > EB_ORG_CLASS)
+        return -1;
+    int i = n - 1 - (int)(kind - EB_ORG_SCHOOL);
+    return i >= 0 ? i : -1;
+}
+
+static int unit_of(struct eb_db *db, const char *path, enum eb_org_kind kind, int64_t *ids,
+                   int *n, int *school /* out: index, -1 when none */)
+{
+    char tmp[EB_PATH_MAX];
+    *n = path_ids(path, ids, PATH_IDS_MAX);
+    *school = -1;
+    if (*n == 0)
+        return EB_EINVAL;
+    if (kind == 0) {
+        int rc = eb__org_path(db, ids[*n - 1], tmp, &kind);
+        if (rc != 0)
+            return rc;
+    }
+    *school = school_index(*n, kind);
+    return 0;
+}
+
+int eb__org_unit(struct eb_db *db, const char *path, enum eb_org_kind kind, int64_t *unit)
+{
+    int64_t ids[PATH_IDS_MAX];
+    int n = 0, school = -1;
+    *unit = 0;
+    if (path == NULL)
+        return 0;
+    int rc = unit_of(db, path, kind, ids, &n, &school);
+    if (rc == 0)
+        *unit = school >= 0 ? ids[school] : ids[n - 1];
+    return rc;
+}
+
+/* Gives a new school, grade or class its version row (inside the creating transaction). */
+static int version_row_create(struct eb_db *db, const char *path, enum eb_org_kind kind,
+                              int64_t id)
+{
+    int64_t unit = 0;
+    if (kind < EB_ORG_SCHOOL)
+        return 0;
+    int rc = eb__org_unit(db, path, kind, &unit);
+    if (rc != 0)
+        return rc;
+    struct eb__q q;
+    eb__q_start(db, SQL_ORG_VERSION_INSERT, &q);
+    eb__q_int(&q, id);
+    eb__q_int(&q, unit);
+    rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    return rc < 0 ? rc : 0;
+}
+
 int eb__org_changed(struct eb_db *db, const struct eb_caller *c, const char *path)
 {
     if (eb__audit_skip(c) || path == NULL)
         return 0;
     /* "/1/12/345/6789/" names every ancestor; only schools and below carry a version, so a
      * busy city does not serialise its writers on the city's row. */
-    int64_t ids[8];
-    int n = path_ids(path, ids, 8);
-    for (int i = 0; i < n; i++) {
+    int64_t ids[PATH_IDS_MAX];
+    int n = 0, school = -1;
+    int rc = unit_of(db, path, 0, ids, &n, &school);
+    if (rc != 0 || school < 0)
+        return rc;
+    for (int i = school; i < n; i++) {
         struct eb__q q;
         eb__q_start(db, SQL_ORG_BUMP, &q);
         eb__q_int(&q, ids[i]);
-        int rc = eb__q_exec(&q);
+        eb__q_int(&q, ids[school]);
+        rc = eb__q_exec(&q);
         eb__q_end(&q);
         if (rc < 0)
             return rc;
@@ -478,23 +557,28 @@ int eb_store_people_version(struct eb_db *db, const struct eb_caller *c, int64_t
                             int64_t *version)
 {
     char path[EB_PATH_MAX];
+    enum eb_org_kind kind = 0;
     *version = -1;
-    int rc = eb__org_path(db, org_id, path, NULL);
+    int rc = eb__org_path(db, org_id, path, &kind);
     if (rc != 0)
         return rc;
     if (!eb__caller_sees_people(c, path))
         return EB_ENOTFOUND;
-    /* Read fresh, never from the connection's path cache: this is what readers trust. */
-    int64_t ids[6] = {0};
-    path_ids(path, ids, 6);
+    int64_t ids[PATH_IDS_MAX];
+    int n = 0, school = -1;
+    rc = unit_of(db, path, kind, ids, &n, &school);
+    /* Above school level nothing on the path is versioned: not cacheable. */
+    if (rc != 0 || school < 0)
+        return rc;
+    /* Read fresh, never from a cache: this is what readers trust. */
     struct eb__q q;
     eb__q_start(db, SQL_ORG_VERSION, &q);
-    for (int i = 0; i < 6; i++)
-        eb__q_int(&q, ids[i]);
+    eb__q_int(&q, ids[school]);
+    for (int i = 0; i < 3; i++)
+        eb__q_int(&q, school + i < n ? ids[school + i] : 0);
     rc = eb__q_step(&q);
     if (rc == EB__STORE_ROW) {
-        /* Above school level nothing on the path is versioned: not cacheable. */
-        if (!eb__q_col_null(&q, 1))
+        if (eb__q_col_int(&q, 1) > 0)
             *version = eb__q_col_int(&q, 0);
         rc = 0;
     } else if (rc == EB__STORE_DONE) {

@@ -56,12 +56,16 @@ static const char SQL_PEOPLE_PARENTS[] =
     " AND e.class_path >= ? AND e.class_path < ? AND g.parent_id > ?) ORDER BY p.id LIMIT ?";
 
 static const char SQL_PERSON_INSERT[] =
-    "INSERT INTO people (org_id, org_path, kind, name, sex, birth_date, citizen_id_enc,"
+    "INSERT INTO people (school_id, org_id, org_path, kind, name, sex, birth_date, citizen_id_enc,"
     " citizen_id_idx, citizen_id_mask, student_no_enc, student_no_idx, student_no_mask, staff_no,"
-    " phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    " phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 static const char SQL_PERSON_BY_IDX[] = "SELECT id FROM people WHERE citizen_id_idx = ?";
+/* Student numbers are unique across schools; PostgreSQL's constraint only holds per school
+ * (the rule of distributed tables), so writers check here, under the write lock. */
+static const char SQL_PERSON_BY_SNO[] = "SELECT id FROM people WHERE student_no_idx = ?";
 static const char SQL_PERSON_UPDATE[] =
-    "UPDATE people SET org_id = ?, org_path = ?, name = COALESCE(?, name), sex = COALESCE(?, sex),"
+    "UPDATE people SET school_id = ?, org_id = ?, org_path = ?, name = COALESCE(?, name),"
+    " sex = COALESCE(?, sex),"
     " birth_date = COALESCE(?, birth_date), citizen_id_enc = COALESCE(?, citizen_id_enc),"
     " citizen_id_idx = COALESCE(?, citizen_id_idx), citizen_id_mask = COALESCE(?, citizen_id_mask),"
     " student_no_enc = COALESCE(?, student_no_enc), student_no_idx = COALESCE(?, student_no_idx),"
@@ -353,18 +357,33 @@ static int bind_student_no(struct eb__q *q, const struct eb_store *st, const cha
     return 0;
 }
 
-/* A citizen ID already registered for another person (found through the blind index). */
-static int citizen_id_taken(struct eb_db *db, const char *idx, int64_t except)
+/* A citizen ID (sql: SQL_PERSON_BY_IDX) or student number (SQL_PERSON_BY_SNO) already
+ * registered for another person, found through its blind index. */
+static int pii_taken(struct eb_db *db, const char *sql, const char *idx, int64_t except)
 {
     struct eb__q q;
     int rc, taken = 0;
-    eb__q_start(db, SQL_PERSON_BY_IDX, &q);
+    eb__q_start(db, sql, &q);
     eb__q_text(&q, idx);
     while ((rc = eb__q_step(&q)) == EB__STORE_ROW)
         if (eb__q_col_int(&q, 0) != except)
             taken = 1;
     eb__q_end(&q);
     return rc < 0 ? rc : taken ? EB_EEXIST : 0;
+}
+
+/* 0 when no other person holds the student number (EB_EEXIST otherwise); bulk loads are
+ * trusted, as for citizen IDs. */
+static int student_no_free(struct eb_db *db, const struct eb_caller *c, const char *no,
+                           int64_t except)
+{
+    char idx[65];
+    if (no == NULL || eb__audit_skip(c))
+        return 0;
+    eb__pii_blind_index(db->store, no, idx);
+    int rc = pii_taken(db, SQL_PERSON_BY_SNO, idx, except);
+    sodium_memzero(idx, sizeof(idx));
+    return rc;
 }
 
 int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const struct eb_person *in,
@@ -376,10 +395,14 @@ int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const st
     struct eb__q q = {0};
     int own = 0, rc;
     *id = 0;
+    enum eb_org_kind org_kind = 0;
+    int64_t unit = 0;
     rc = check_person(c, in, 1);
     if (rc != 0)
         return rc;
-    rc = eb__org_path(db, in->org_id, path, NULL);
+    rc = eb__org_path(db, in->org_id, path, &org_kind);
+    if (rc == 0)
+        rc = eb__org_unit(db, path, org_kind, &unit);
     if (rc != 0)
         return rc;
     if (!eb_caller_allows(c, path, EB_ACCESS_WRITE))
@@ -399,11 +422,15 @@ int eb_store_person_create(struct eb_db *db, const struct eb_caller *c, const st
         return rc;
     /* Bulk loads may carry duplicates on purpose (the data-quality report finds them). */
     if (in->citizen_id != NULL && !c->system) {
-        rc = citizen_id_taken(db, idx, 0);
+        rc = pii_taken(db, SQL_PERSON_BY_IDX, idx, 0);
         if (rc != 0)
             goto done;
     }
+    rc = student_no_free(db, c, in->student_no, 0);
+    if (rc != 0)
+        goto done;
     eb__q_start(db, SQL_PERSON_INSERT, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, in->org_id);
     eb__q_text(&q, path);
     eb__q_text(&q, kind);
@@ -475,11 +502,12 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
     rc = person_row(db, id, 0, a, &before, NULL);
     if (rc != 0)
         goto done;
-    int64_t org_id = before.org_id;
+    int64_t org_id = before.org_id, unit = 0;
+    enum eb_org_kind new_kind = 0;
     memcpy(new_path, path, sizeof(path));
     if (in->org_id != 0 && in->org_id != before.org_id) {
         /* Moving a person needs write access on both ends. */
-        rc = eb__org_path(db, in->org_id, new_path, NULL);
+        rc = eb__org_path(db, in->org_id, new_path, &new_kind);
         if (rc == 0 && !eb_caller_allows(c, new_path, EB_ACCESS_WRITE))
             rc = EB_ENOTFOUND;
         if (rc != 0)
@@ -492,12 +520,18 @@ int eb_store_person_update(struct eb_db *db, const struct eb_caller *c, int64_t 
             goto done;
         eb__pii_blind_index(db->store, in->citizen_id, idx);
         if (!c->system) {
-            rc = citizen_id_taken(db, idx, id);
+            rc = pii_taken(db, SQL_PERSON_BY_IDX, idx, id);
             if (rc != 0)
                 goto done;
         }
     }
+    rc = student_no_free(db, c, in->student_no, id);
+    if (rc == 0)
+        rc = eb__org_unit(db, new_path, new_kind, &unit);
+    if (rc != 0)
+        goto done;
     eb__q_start(db, SQL_PERSON_UPDATE, &q);
+    eb__q_int(&q, unit);
     eb__q_int(&q, org_id);
     eb__q_text(&q, new_path);
     eb__q_text(&q, in->name);

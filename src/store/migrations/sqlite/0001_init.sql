@@ -3,6 +3,10 @@
 -- Paths are materialised ("/1/12/345/"): a subtree is the range [path, path with the last
 -- '/' turned into '0'). Rows that are listed by subtree carry the path of their org so that
 -- the listing is one range scan on one index.
+-- Every row below the org tree carries school_id, its shard unit: the school on its org's path,
+-- or the org itself when that lies above any school (docs/SCALING.md). PostgreSQL keys those
+-- tables by (id, school_id) as Citus needs; SQLite is one node and keeps its rowid keys, with
+-- the same columns so that `edubrain migrate` copies between the two.
 
 CREATE TABLE orgs (
     id INTEGER PRIMARY KEY,
@@ -21,16 +25,25 @@ CREATE TABLE orgs (
     grade_code TEXT,
     school_year INTEGER,
     closed_on TEXT,
-    -- Bumped in the same transaction as every change below a school (and at the school, grade
-    -- and class themselves): readers cache a node's lists under the version they read.
-    data_version INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL
 );
 CREATE INDEX orgs_children ON orgs(parent_id, id);
 CREATE INDEX orgs_kind ON orgs(kind);
 
+-- The data version of each school, grade and class, bumped in the same transaction as every
+-- change at or below it: readers cache a node's lists under the version they read. Kept apart
+-- from orgs (a reference table on Citus, where every write is a two-phase commit on every
+-- node) and keyed by the school, so that the bump stays in the school's shard.
+CREATE TABLE org_versions (
+    org_id INTEGER NOT NULL REFERENCES orgs(id),
+    school_id INTEGER NOT NULL,
+    data_version INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (org_id, school_id)
+) WITHOUT ROWID;
+
 CREATE TABLE people (
     id INTEGER PRIMARY KEY,
+    school_id INTEGER NOT NULL,
     org_id INTEGER NOT NULL REFERENCES orgs(id),
     org_path TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('student', 'teacher', 'parent', 'staff')),
@@ -55,6 +68,7 @@ CREATE INDEX people_citizen_idx ON people(citizen_id_idx);
 
 CREATE TABLE enrolments (
     id INTEGER PRIMARY KEY,
+    school_id INTEGER NOT NULL,
     person_id INTEGER NOT NULL REFERENCES people(id),
     class_id INTEGER NOT NULL REFERENCES orgs(id),
     class_path TEXT NOT NULL,
@@ -86,6 +100,7 @@ CREATE INDEX posts_current_path ON posts(school_path, person_id) WHERE end_date 
 
 CREATE TABLE teaching (
     id INTEGER PRIMARY KEY,
+    school_id INTEGER NOT NULL,
     post_id INTEGER NOT NULL REFERENCES posts(id),
     person_id INTEGER NOT NULL REFERENCES people(id),
     class_id INTEGER NOT NULL REFERENCES orgs(id),
@@ -99,8 +114,10 @@ CREATE TABLE teaching (
 CREATE INDEX teaching_post ON teaching(post_id);
 CREATE INDEX teaching_current_path ON teaching(class_path, person_id) WHERE end_date IS NULL;
 
+-- Written where the student is: school_id is the student's.
 CREATE TABLE guardians (
     id INTEGER PRIMARY KEY,
+    school_id INTEGER NOT NULL,
     parent_id INTEGER NOT NULL REFERENCES people(id),
     student_id INTEGER NOT NULL REFERENCES people(id),
     relation TEXT NOT NULL,
@@ -114,7 +131,7 @@ CREATE INDEX guardians_student ON guardians(student_id, parent_id);
 
 CREATE TABLE accounts (
     id INTEGER PRIMARY KEY,
-    login TEXT NOT NULL UNIQUE CHECK (length(login) BETWEEN 1 AND 64),
+    login TEXT NOT NULL CHECK (length(login) BETWEEN 1 AND 64),
     display_name TEXT NOT NULL,
     password_hash TEXT,
     person_id INTEGER REFERENCES people(id),
@@ -123,6 +140,13 @@ CREATE TABLE accounts (
     created_at TEXT NOT NULL
 );
 CREATE INDEX accounts_person ON accounts(person_id);
+
+-- Login names are unique here, not on accounts: on Citus accounts are distributed by their id,
+-- and only a table keyed by the name itself can hold a unique constraint on it.
+CREATE TABLE account_logins (
+    login TEXT PRIMARY KEY,
+    account_id INTEGER NOT NULL REFERENCES accounts(id)
+);
 
 CREATE TABLE grants (
     id INTEGER PRIMARY KEY,
@@ -154,6 +178,7 @@ CREATE TABLE login_throttle (
 
 CREATE TABLE audit (
     id INTEGER PRIMARY KEY,
+    school_id INTEGER NOT NULL DEFAULT 0, -- 0: an entry about no org (a failed login)
     at INTEGER NOT NULL,
     account_id INTEGER,
     client_addr TEXT,
