@@ -226,9 +226,9 @@ static int need_org(struct eb_req *r, const char *field, int64_t id, enum eb_org
         return 1;
     }
     if (o.kind != kind) {
-        eb__registry_bad_field(
-            r, field, eb_arena_printf(r->arena, "is a %s, not a %s", eb_org_kind_name(o.kind),
-                                      eb_org_kind_name(kind)));
+        eb__registry_bad_field(r, field,
+                               eb_arena_printf(r->arena, "is a %s, not a %s",
+                                               eb_org_kind_name(o.kind), eb_org_kind_name(kind)));
         return 1;
     }
     return 0;
@@ -246,10 +246,10 @@ static int need_person(struct eb_req *r, const char *field, int64_t id, const ch
     }
     int same = p.kind && strcmp(p.kind, kind) == 0;
     if (same == negate) {
-        eb__registry_bad_field(
-            r, field,
-            eb_arena_printf(r->arena, "is a %s; %s %s expected", p.kind ? p.kind : "person",
-                            negate ? "no" : "a", kind));
+        eb__registry_bad_field(r, field,
+                               eb_arena_printf(r->arena, "is a %s; %s %s expected",
+                                               p.kind ? p.kind : "person", negate ? "no" : "a",
+                                               kind));
         return 1;
     }
     return 0;

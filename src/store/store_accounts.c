@@ -17,7 +17,8 @@ static const char SQL_ACCOUNT_INSERT[] =
     " disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
 /* Login names are unique in account_logins, keyed by the name (docs/SCALING.md: on Citus that
  * table is distributed by the name, accounts by their id). */
-static const char SQL_LOGIN_INSERT[] = "INSERT INTO account_logins (login, account_id) VALUES (?, ?)";
+static const char SQL_LOGIN_INSERT[] =
+    "INSERT INTO account_logins (login, account_id) VALUES (?, ?)";
 static const char SQL_ACCOUNT_BY_LOGIN[] =
     "SELECT " ACCOUNT_COLS ", password_hash FROM accounts"
     " WHERE id = (SELECT account_id FROM account_logins WHERE login = ?)";

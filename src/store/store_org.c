@@ -480,8 +480,8 @@ static int school_index(int n, enum eb_org_kind kind)
     return i >= 0 ? i : -1;
 }
 
-static int unit_of(struct eb_db *db, const char *path, enum eb_org_kind kind, int64_t *ids,
-                   int *n, int *school /* out: index, -1 when none */)
+static int unit_of(struct eb_db *db, const char *path, enum eb_org_kind kind, int64_t *ids, int *n,
+                   int *school /* out: index, -1 when none */)
 {
     char tmp[EB_PATH_MAX];
     *n = path_ids(path, ids, PATH_IDS_MAX);
@@ -511,8 +511,7 @@ int eb__org_unit(struct eb_db *db, const char *path, enum eb_org_kind kind, int6
 }
 
 /* Gives a new school, grade or class its version row (inside the creating transaction). */
-static int version_row_create(struct eb_db *db, const char *path, enum eb_org_kind kind,
-                              int64_t id)
+static int version_row_create(struct eb_db *db, const char *path, enum eb_org_kind kind, int64_t id)
 {
     int64_t unit = 0;
     if (kind < EB_ORG_SCHOOL)
