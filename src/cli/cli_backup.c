@@ -129,7 +129,7 @@ int eb_cli_backup(int argc, char **argv)
     }
     if (is_url(db))
         return backup_pg(db, out);
-    struct eb_store *st = eb_cli_open_store(db, key_file, 0);
+    struct eb_store *st = eb_cli_open_store(db, key_file, 0, 1);
     if (!st)
         return 1;
     int rc = eb_store_backup(st, out);

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-struct eb_store *eb_cli_open_store(const char *db, const char *key_file, int create)
+struct eb_store *eb_cli_open_store(const char *db, const char *key_file, int create, int pool_size)
 {
     struct eb_store_options opt = {
-        .pool_size = 4, .busy_timeout_ms = 10000, .create = create, .key_file = key_file};
+        .pool_size = pool_size, .busy_timeout_ms = 10000, .create = create, .key_file = key_file};
     struct eb_store *st = NULL;
     int rc = eb_store_open(db, &opt, &st);
     if (rc) {

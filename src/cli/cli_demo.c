@@ -114,7 +114,7 @@ int eb_cli_demo(int argc, char **argv)
     int rc = 1;
     char *admin_hash = eb_auth_password_hash(admin_pw);
     char *demo_hash = demo_pw ? eb_auth_password_hash(demo_pw) : NULL;
-    struct eb_store *st = eb_cli_open_store(db, key_file, 1);
+    struct eb_store *st = eb_cli_open_store(db, key_file, 1, 1);
     if (!st || !admin_hash || (demo_pw && !demo_hash))
         goto done;
     opt.admin_password_hash = admin_hash;

@@ -115,7 +115,7 @@ int eb_cli_serve(int argc, char **argv)
     if (!cfg.web_dir && access("web/dist/index.html", R_OK) == 0)
         cfg.web_dir = "web/dist";
 
-    struct eb_store *st = eb_cli_open_store(cfg.db, cfg.key_file, 0);
+    struct eb_store *st = eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads);
     if (!st)
         return 1;
     struct eb_app app = {.cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL)};

@@ -226,7 +226,7 @@ int eb_cli_user(int argc, char **argv)
     if ((need_add && (!a.login || !a.password || !a.role || !a.org)) ||
         (need_pw && (!a.login || !a.password)))
         return usage(stderr), 2;
-    struct eb_store *st = eb_cli_open_store(a.db, a.key_file, 0);
+    struct eb_store *st = eb_cli_open_store(a.db, a.key_file, 0, 1);
     if (!st)
         return 1;
     int rc = need_add ? user_add(st, &a) : need_pw ? user_passwd(st, &a) : user_list(st);
