@@ -38,9 +38,13 @@ echo "--- roster on SQLite"
 bench/http_roster.sh "$sq_db" | tee "$work/sq.txt"
 echo "--- roster on PostgreSQL"
 KEY=$work/pg.key bench/http_roster.sh "$pg_db" | tee "$work/pg.txt"
-get() { sed -n "s/^$1[^:]*: *\\([0-9.]*\\).*/\\1/p" "$2" | head -1; }
+# Each request waits on PostgreSQL round trips: more worker threads than cores keep both busy.
+echo "--- roster on PostgreSQL, 8 worker threads"
+THREADS=8 KEY=$work/pg.key bench/http_roster.sh "$pg_db" | tee "$work/pg8.txt"
+get() { sed -n "s|^$1[^:]*: *\\([0-9.]*\\).*|\\1|p" "$2" | head -1; }
 for what in "edubrain req/s" "edubrain, list cache off"; do
     a=$(get "$what" "$work/sq.txt")
     b=$(get "$what" "$work/pg.txt")
-    echo "$what: SQLite $a, PostgreSQL $b, ratio PG/SQLite $(awk -v a="$b" -v b="$a" 'BEGIN{printf "%.2f", a/b}')"
+    c=$(get "$what" "$work/pg8.txt")
+    echo "$what: SQLite $a, PostgreSQL $b (8 threads: $c), ratio PG/SQLite $(awk -v a="$b" -v b="$a" 'BEGIN{printf "%.2f", a/b}') ($(awk -v a="$c" -v b="$a" 'BEGIN{printf "%.2f", a/b}'))"
 done

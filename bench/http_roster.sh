@@ -10,6 +10,7 @@ BIN=${EDUBRAIN_BIN:-build/edubrain}
 DB=${1:-build/bench-city.db}
 PW=Bench-pass-2026
 DUR=${DUR:-10}
+THREADS=${THREADS:-2}
 RUNS=${RUNS:-3}
 work=$(mktemp -d)
 trap 'kill $srv_pid $nc_pid $ngx_pid 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -28,7 +29,7 @@ fi
 start_server() { # log-file extra-args... -> prints the port
     local log=$1
     shift
-    "$BIN" serve --db "$DB" "${keyopt[@]}" --listen 127.0.0.1:0 --threads 2 "$@" >/dev/null 2>"$log" &
+    "$BIN" serve --db "$DB" "${keyopt[@]}" --listen 127.0.0.1:0 --threads "$THREADS" "$@" >/dev/null 2>"$log" &
     echo $! >"$log.pid"
     for _ in $(seq 100); do grep -q 'listening on http://' "$log" && break; sleep 0.1; done
     sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$log"
