@@ -126,6 +126,22 @@ char *eb_arena_printf(struct eb_arena *a, const char *fmt, ...)
     return p;
 }
 
+void *eb_arena_grow(struct eb_arena *a, void *items, size_t n, size_t *cap, size_t elem_size)
+{
+    if (n < *cap)
+        return items;
+    size_t ncap = *cap ? *cap * 2 : 8;
+    if (ncap > SIZE_MAX / elem_size)
+        return NULL;
+    void *p = eb_arena_alloc(a, ncap * elem_size);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, items, n * elem_size);
+    *cap = ncap;
+    return p;
+}
+
 void eb_arena_on_destroy(struct eb_arena *a, eb_cleanup_fn fn, void *arg)
 {
     /* Cleanups are not counted against the cap: a handler must always be able to release. */

@@ -24,6 +24,13 @@ char *eb_arena_printf(struct eb_arena *a, const char *fmt, ...)
 char *eb_arena_vprintf(struct eb_arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 
+/**
+ * Room for one more element in a growing array kept in the arena: returns items itself while
+ * n < *cap, else a copy of the n elements in a block twice as large (the old block stays until
+ * the arena goes). NULL when the arena's cap is reached.
+ */
+void *eb_arena_grow(struct eb_arena *a, void *items, size_t n, size_t *cap, size_t elem_size);
+
 /** Registers fn(arg) to run when the arena is destroyed. */
 void eb_arena_on_destroy(struct eb_arena *a, eb_cleanup_fn fn, void *arg);
 

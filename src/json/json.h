@@ -88,6 +88,13 @@ void eb_jw_id(struct eb_jw *w, int64_t v);
 void eb_jw_real(struct eb_jw *w, double v);
 void eb_jw_bool(struct eb_jw *w, int v);
 void eb_jw_null(struct eb_jw *w);
+/* A member: key and value in one call. */
+void eb_jw_kstr(struct eb_jw *w, const char *key, const char *s);
+void eb_jw_kint(struct eb_jw *w, const char *key, int64_t v);
+void eb_jw_kid(struct eb_jw *w, const char *key, int64_t v);
+void eb_jw_kbool(struct eb_jw *w, const char *key, int v);
+/** A reference member key:{"id":id,"name":name}. */
+void eb_jw_kref(struct eb_jw *w, const char *key, int64_t id, const char *name);
 /** A value that is already JSON text (e.g. a stored document); the caller vouches for it. */
 void eb_jw_raw(struct eb_jw *w, const char *json);
 

@@ -182,3 +182,36 @@ void eb_jw_raw(struct eb_jw *w, const char *json)
     value_start(w);
     eb_buf_puts(w->b, json);
 }
+
+void eb_jw_kstr(struct eb_jw *w, const char *key, const char *s)
+{
+    eb_jw_key(w, key);
+    eb_jw_str(w, s);
+}
+
+void eb_jw_kint(struct eb_jw *w, const char *key, int64_t v)
+{
+    eb_jw_key(w, key);
+    eb_jw_int(w, v);
+}
+
+void eb_jw_kid(struct eb_jw *w, const char *key, int64_t v)
+{
+    eb_jw_key(w, key);
+    eb_jw_id(w, v);
+}
+
+void eb_jw_kbool(struct eb_jw *w, const char *key, int v)
+{
+    eb_jw_key(w, key);
+    eb_jw_bool(w, v);
+}
+
+void eb_jw_kref(struct eb_jw *w, const char *key, int64_t id, const char *name)
+{
+    eb_jw_key(w, key);
+    eb_jw_obj_begin(w);
+    eb_jw_kint(w, "id", id);
+    eb_jw_kstr(w, "name", name);
+    eb_jw_obj_end(w);
+}

@@ -210,8 +210,7 @@ static int send_account(struct eb_req *r, int status, int64_t id)
     eb_http_stream(r, status, &w);
     eb_jw_obj_begin(&w);
     account_fields(&w, &a);
-    eb_jw_key(&w, "managed");
-    eb_jw_bool(&w, managed);
+    eb_jw_kbool(&w, "managed", managed);
     eb_jw_key(&w, "roles");
     eb_jw_arr_begin(&w);
     for (size_t i = 0; i < n; i++) {
@@ -427,20 +426,13 @@ int eb_registry_audit_list(struct eb_req *r)
         gmtime_r(&secs, &tm);
         strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
         eb_jw_obj_begin(&w);
-        eb_jw_key(&w, "id");
-        eb_jw_int(&w, e->id);
-        eb_jw_key(&w, "at");
-        eb_jw_str(&w, at);
-        eb_jw_key(&w, "login");
-        eb_jw_str(&w, e->login);
-        eb_jw_key(&w, "client_addr");
-        eb_jw_str(&w, e->client_addr);
-        eb_jw_key(&w, "action");
-        eb_jw_str(&w, e->action ? e->action : "");
-        eb_jw_key(&w, "object_type");
-        eb_jw_str(&w, e->object_type);
-        eb_jw_key(&w, "object_id");
-        eb_jw_id(&w, e->object_id);
+        eb_jw_kint(&w, "id", e->id);
+        eb_jw_kstr(&w, "at", at);
+        eb_jw_kstr(&w, "login", e->login);
+        eb_jw_kstr(&w, "client_addr", e->client_addr);
+        eb_jw_kstr(&w, "action", e->action ? e->action : "");
+        eb_jw_kstr(&w, "object_type", e->object_type);
+        eb_jw_kid(&w, "object_id", e->object_id);
         /* before/after were written by the store as JSON documents. */
         eb_jw_key(&w, "before");
         if (e->before_json)

@@ -16,35 +16,27 @@ const char *eb_registry_sex_name(enum eb_sex sex)
     return sex == EB_SEX_MALE ? "male" : sex == EB_SEX_FEMALE ? "female" : "unknown";
 }
 
-static void kstr(struct eb_jw *w, const char *k, const char *v)
-{
-    eb_jw_key(w, k);
-    eb_jw_str(w, v);
-}
-
 void eb_registry_org_fields(struct eb_jw *w, const struct eb_org *o)
 {
-    eb_jw_key(w, "id");
-    eb_jw_int(w, o->id);
-    eb_jw_key(w, "parent_id");
-    eb_jw_id(w, o->parent_id);
-    kstr(w, "kind", eb_org_kind_name(o->kind));
-    kstr(w, "name", o->name ? o->name : "");
-    kstr(w, "path", o->path ? o->path : "");
-    kstr(w, "division_code", o->division_code);
+    eb_jw_kint(w, "id", o->id);
+    eb_jw_kid(w, "parent_id", o->parent_id);
+    eb_jw_kstr(w, "kind", eb_org_kind_name(o->kind));
+    eb_jw_kstr(w, "name", o->name ? o->name : "");
+    eb_jw_kstr(w, "path", o->path ? o->path : "");
+    eb_jw_kstr(w, "division_code", o->division_code);
     if (o->kind == EB_ORG_SCHOOL) {
-        kstr(w, "school_code", o->school_code);
-        kstr(w, "running_type", o->running_type);
-        kstr(w, "running_type_name",
-             o->running_type ? eb_running_type_name(o->running_type) : NULL);
+        eb_jw_kstr(w, "school_code", o->school_code);
+        eb_jw_kstr(w, "running_type", o->running_type);
+        eb_jw_kstr(w, "running_type_name",
+                   o->running_type ? eb_running_type_name(o->running_type) : NULL);
         eb_jw_key(w, "stages");
         eb_jw_arr_begin(w);
         for (unsigned i = 0; i < N_STAGES; i++)
             if (o->stages & (1u << i))
                 eb_jw_str(w, stage_names[i]);
         eb_jw_arr_end(w);
-        kstr(w, "urban_rural", o->urban_rural);
-        kstr(w, "address", o->address);
+        eb_jw_kstr(w, "urban_rural", o->urban_rural);
+        eb_jw_kstr(w, "address", o->address);
         eb_jw_key(w, "lat");
         if (o->has_coords)
             eb_jw_real(w, o->lat);
@@ -56,40 +48,35 @@ void eb_registry_org_fields(struct eb_jw *w, const struct eb_org *o)
         else
             eb_jw_null(w);
     }
-    kstr(w, "grade_code", o->grade_code);
-    eb_jw_key(w, "school_year");
-    eb_jw_id(w, o->school_year);
+    eb_jw_kstr(w, "grade_code", o->grade_code);
+    eb_jw_kid(w, "school_year", o->school_year);
     if (o->n_students) {
-        eb_jw_key(w, "n_students");
-        eb_jw_int(w, o->n_students);
+        eb_jw_kint(w, "n_students", o->n_students);
     }
-    kstr(w, "closed_on", o->closed_on);
+    eb_jw_kstr(w, "closed_on", o->closed_on);
 }
 
 void eb_registry_person_fields(struct eb_jw *w, const struct eb_person *p)
 {
-    eb_jw_key(w, "id");
-    eb_jw_int(w, p->id);
-    kstr(w, "name", p->name ? p->name : "");
-    kstr(w, "sex", eb_registry_sex_name(p->sex));
-    kstr(w, "birth_date", p->birth_date);
-    kstr(w, "citizen_id", p->citizen_id);
-    eb_jw_key(w, "citizen_id_masked");
-    eb_jw_bool(w, p->citizen_id_masked);
-    kstr(w, "student_no", p->student_no);
-    kstr(w, "staff_no", p->staff_no);
-    kstr(w, "phone", p->phone);
+    eb_jw_kint(w, "id", p->id);
+    eb_jw_kstr(w, "name", p->name ? p->name : "");
+    eb_jw_kstr(w, "sex", eb_registry_sex_name(p->sex));
+    eb_jw_kstr(w, "birth_date", p->birth_date);
+    eb_jw_kstr(w, "citizen_id", p->citizen_id);
+    eb_jw_kbool(w, "citizen_id_masked", p->citizen_id_masked);
+    eb_jw_kstr(w, "student_no", p->student_no);
+    eb_jw_kstr(w, "staff_no", p->staff_no);
+    eb_jw_kstr(w, "phone", p->phone);
     eb_jw_key(w, "org");
     if (p->org_id) {
         eb_jw_obj_begin(w);
-        eb_jw_key(w, "id");
-        eb_jw_int(w, p->org_id);
-        kstr(w, "name", p->org_name);
+        eb_jw_kint(w, "id", p->org_id);
+        eb_jw_kstr(w, "name", p->org_name);
         eb_jw_obj_end(w);
     } else {
         eb_jw_null(w);
     }
-    kstr(w, "kind", p->kind);
+    eb_jw_kstr(w, "kind", p->kind);
 }
 
 int eb_registry_send_org(struct eb_req *r, int status, const struct eb_org *o)

@@ -98,19 +98,10 @@ static int send_person_detail(struct eb_req *r, const struct eb_person *p)
     eb_jw_arr_begin(&w);
     for (size_t i = 0; i < n_en; i++) {
         eb_jw_obj_begin(&w);
-        eb_jw_key(&w, "id");
-        eb_jw_int(&w, en[i].id);
-        eb_jw_key(&w, "class");
-        eb_jw_obj_begin(&w);
-        eb_jw_key(&w, "id");
-        eb_jw_int(&w, en[i].class_id);
-        eb_jw_key(&w, "name");
-        eb_jw_str(&w, en[i].class_name);
-        eb_jw_obj_end(&w);
-        eb_jw_key(&w, "start_date");
-        eb_jw_str(&w, en[i].start_date);
-        eb_jw_key(&w, "end_date");
-        eb_jw_str(&w, en[i].end_date);
+        eb_jw_kint(&w, "id", en[i].id);
+        eb_jw_kref(&w, "class", en[i].class_id, en[i].class_name);
+        eb_jw_kstr(&w, "start_date", en[i].start_date);
+        eb_jw_kstr(&w, "end_date", en[i].end_date);
         eb_jw_obj_end(&w);
     }
     eb_jw_arr_end(&w);
@@ -118,23 +109,12 @@ static int send_person_detail(struct eb_req *r, const struct eb_person *p)
     eb_jw_arr_begin(&w);
     for (size_t i = 0; i < n_posts; i++) {
         eb_jw_obj_begin(&w);
-        eb_jw_key(&w, "id");
-        eb_jw_int(&w, posts[i].id);
-        eb_jw_key(&w, "school");
-        eb_jw_obj_begin(&w);
-        eb_jw_key(&w, "id");
-        eb_jw_int(&w, posts[i].school_id);
-        eb_jw_key(&w, "name");
-        eb_jw_str(&w, posts[i].school_name);
-        eb_jw_obj_end(&w);
-        eb_jw_key(&w, "title");
-        eb_jw_str(&w, posts[i].title);
-        eb_jw_key(&w, "subjects");
-        eb_jw_str(&w, posts[i].subjects);
-        eb_jw_key(&w, "start_date");
-        eb_jw_str(&w, posts[i].start_date);
-        eb_jw_key(&w, "end_date");
-        eb_jw_str(&w, posts[i].end_date);
+        eb_jw_kint(&w, "id", posts[i].id);
+        eb_jw_kref(&w, "school", posts[i].school_id, posts[i].school_name);
+        eb_jw_kstr(&w, "title", posts[i].title);
+        eb_jw_kstr(&w, "subjects", posts[i].subjects);
+        eb_jw_kstr(&w, "start_date", posts[i].start_date);
+        eb_jw_kstr(&w, "end_date", posts[i].end_date);
         eb_jw_obj_end(&w);
     }
     eb_jw_arr_end(&w);

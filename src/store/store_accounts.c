@@ -500,17 +500,10 @@ int eb_store_grants_of(struct eb_db *db, int64_t account_id, struct eb_arena *a,
     eb__q_start(db, SQL_GRANTS_OF, &q);
     eb__q_int(&q, account_id);
     while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            struct eb_grant *nv = eb_arena_alloc(a, ncap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = EB_ETOOBIG;
-                break;
-            }
-            if (*n)
-                memcpy(nv, v, *n * sizeof(*nv));
-            v = nv;
-            cap = ncap;
+        v = eb_arena_grow(a, v, *n, &cap, sizeof(*v));
+        if (v == NULL) {
+            rc = EB_ETOOBIG;
+            break;
         }
         struct eb_grant *g = &v[(*n)++];
         g->id = eb__q_col_int(&q, 0);

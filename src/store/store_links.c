@@ -225,18 +225,10 @@ int eb_store_person_enrolments(struct eb_db *db, const struct eb_caller *c, int6
     eb__q_start(db, SQL_ENROL_OF, &q);
     eb__q_int(&q, person_id);
     while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
-        if (*n == cap) {
-            /* Arena memory is not freed piece by piece; histories are short. */
-            size_t ncap = cap ? cap * 2 : 8;
-            struct eb_enrolment *nv = eb_arena_alloc(a, ncap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = EB_ETOOBIG;
-                break;
-            }
-            if (*n)
-                memcpy(nv, v, *n * sizeof(*nv));
-            v = nv;
-            cap = ncap;
+        v = eb_arena_grow(a, v, *n, &cap, sizeof(*v));
+        if (v == NULL) {
+            rc = EB_ETOOBIG;
+            break;
         }
         struct eb_enrolment *e = &v[(*n)++];
         e->id = eb__q_col_int(&q, 0);
@@ -343,17 +335,10 @@ int eb_store_person_posts(struct eb_db *db, const struct eb_caller *c, int64_t p
     eb__q_start(db, SQL_POST_OF, &q);
     eb__q_int(&q, person_id);
     while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
-        if (*n == cap) {
-            size_t ncap = cap ? cap * 2 : 4;
-            struct eb_post *nv = eb_arena_alloc(a, ncap * sizeof(*nv));
-            if (nv == NULL) {
-                rc = EB_ETOOBIG;
-                break;
-            }
-            if (*n)
-                memcpy(nv, v, *n * sizeof(*nv));
-            v = nv;
-            cap = ncap;
+        v = eb_arena_grow(a, v, *n, &cap, sizeof(*v));
+        if (v == NULL) {
+            rc = EB_ETOOBIG;
+            break;
         }
         struct eb_post *p = &v[(*n)++];
         p->id = eb__q_col_int(&q, 0);
