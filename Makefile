@@ -146,6 +146,7 @@ format:
 	clang-format -i $$(find src tests/unit fuzz bench -name '*.[ch]')
 
 lint:
+	tools/check_src.sh
 	clang-format --dry-run --Werror $$(find src tests/unit fuzz bench -name '*.[ch]')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 \
 	    --suppress=missingIncludeSystem -D_GNU_SOURCE -Isrc src
