@@ -18,6 +18,7 @@ struct eb_config {
     int session_max_s;    /* absolute lifetime of a session */
     int secure_cookies;   /* add Secure (set when served behind TLS) */
     int trust_proxy;      /* take the client address from X-Forwarded-For */
+    const char *issuer;   /* OIDC issuer URL, e.g. https://sso.example.edu.cn (no trailing /) */
     int cache_mb;         /* budget of the people-list cache in MiB (0 = off) */
 };
 
@@ -33,6 +34,7 @@ struct eb_app {
     struct eb_store *store;
     struct eb_metrics metrics;
     struct eb_cache *lists; /* rendered people lists by data version; NULL = off */
+    struct eb_keys *keys;   /* OIDC signing keys (src/auth/keys.h) */
     int64_t started_at;
 };
 

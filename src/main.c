@@ -15,7 +15,10 @@ static void usage(FILE *f)
           "  demo     create a database holding a synthetic city\n"
           "  user     add accounts, set passwords, list accounts\n"
           "  backup   an online, consistent copy of the database\n"
-          "  migrate  copy a whole city to another database (SQLite, PostgreSQL)\n",
+          "  migrate  copy a whole city to another database (SQLite, PostgreSQL)\n"
+          "  accounts accounts with one-time codes for every student and teacher of a tree\n"
+          "  keys     rotate and list the OpenID Connect signing keys\n"
+          "  app      register the portal's apps (OpenID Connect clients)\n",
           f);
 }
 
@@ -36,6 +39,12 @@ int main(int argc, char **argv)
         return eb_cli_backup(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0)
         return eb_cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "app") == 0)
+        return eb_cli_app(argc - 1, argv + 1);
+    if (strcmp(cmd, "accounts") == 0)
+        return eb_cli_accounts(argc - 1, argv + 1);
+    if (strcmp(cmd, "keys") == 0)
+        return eb_cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

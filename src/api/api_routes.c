@@ -1,7 +1,9 @@
 /* Every route of the server, in one table: method, pattern, handler, requirements. */
 #include "api/api.h"
 #include "auth/auth.h"
+#include "auth/keys.h"
 #include "http/http_builtin.h"
+#include "oidc/oidc.h"
 #include "registry/registry.h"
 
 #include <string.h>
@@ -15,12 +17,34 @@ const struct eb_route eb_api_routes[] = {
     {"GET", "/api/v1/openapi.json", eb_api_openapi_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0,
      "This API's OpenAPI document"},
 
+    {"GET", "/.well-known/openid-configuration", eb_oidc_discovery_handler,
+     EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0, "OpenID Connect discovery document"},
+    {"GET", "/oidc/jwks", eb_oidc_jwks_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_DB, 0,
+     "The OpenID provider's public signing keys (JWK set)"},
+    {"GET", "/oidc/authorize", eb_oidc_authorize_handler, EB_ROUTE_PUBLIC, 0,
+     "OIDC authorization endpoint (code flow with PKCE)"},
+    {"POST", "/oidc/authorize", eb_oidc_authorize_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF,
+     16 * KB, "OIDC authorization endpoint by form post, and the consent form"},
+    {"POST", "/oidc/token", eb_oidc_token_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF, 16 * KB,
+     "OAuth 2 token endpoint (authorization_code, refresh_token, client_credentials)"},
+    {"GET", "/oidc/userinfo", eb_oidc_userinfo_handler, EB_ROUTE_PUBLIC, 0,
+     "OIDC userinfo (bearer token)"},
+    {"POST", "/oidc/userinfo", eb_oidc_userinfo_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF, 4 * KB,
+     "OIDC userinfo by POST (bearer token in the header or the form body)"},
+    {"POST", "/oidc/revoke", eb_oidc_revoke_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF, 4 * KB,
+     "OAuth 2 token revocation (RFC 7009)"},
+    {"POST", "/oidc/introspect", eb_oidc_introspect_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF,
+     4 * KB, "OAuth 2 token introspection (RFC 7662)"},
+    {"GET", "/oidc/logout", eb_oidc_logout_handler, EB_ROUTE_PUBLIC, 0, "OIDC RP-initiated logout"},
+    {"POST", "/oidc/logout", eb_oidc_logout_handler, EB_ROUTE_PUBLIC | EB_ROUTE_NO_CSRF, 8 * KB,
+     "OIDC RP-initiated logout by form post, and its confirmation"},
+
     {"POST", "/api/v1/session", eb_auth_login_handler,
      EB_ROUTE_PUBLIC | EB_ROUTE_JSON | EB_ROUTE_NO_CSRF, 4 * KB, "Log in"},
-    {"DELETE", "/api/v1/session", eb_auth_logout_handler, 0, 0, "Log out"},
-    {"GET", "/api/v1/me", eb_auth_me_handler, 0, 0, "The caller's session"},
-    {"PUT", "/api/v1/me/password", eb_auth_password_handler, EB_ROUTE_JSON, 4 * KB,
-     "Change one's password"},
+    {"DELETE", "/api/v1/session", eb_auth_logout_handler, EB_ROUTE_PW_CHANGE, 0, "Log out"},
+    {"GET", "/api/v1/me", eb_auth_me_handler, EB_ROUTE_PW_CHANGE, 0, "The caller's session"},
+    {"PUT", "/api/v1/me/password", eb_auth_password_handler, EB_ROUTE_JSON | EB_ROUTE_PW_CHANGE,
+     4 * KB, "Change one's password"},
 
     {"GET", "/api/v1/orgs/{id}", eb_registry_org_get, 0, 0, "An org node"},
     {"GET", "/api/v1/orgs/{id}/children", eb_registry_org_children, 0, 0, "Children of a node"},
@@ -61,6 +85,29 @@ const struct eb_route eb_api_routes[] = {
     {"DELETE", "/api/v1/accounts/{id}/roles/{grant_id}", eb_registry_account_role_remove, 0, 0,
      "Revoke a role of an account"},
     {"GET", "/api/v1/audit", eb_registry_audit_list, 0, 0, "The audit log of a subtree"},
+
+    {"GET", "/api/v1/apps", eb_oidc_apps_mine_handler, 0, 0, "The apps offered to the caller"},
+    {"GET", "/api/v1/admin/apps", eb_oidc_apps_managed_handler, 0, 0,
+     "The apps the caller administers"},
+    {"POST", "/api/v1/apps", eb_oidc_app_create_handler, EB_ROUTE_JSON, 16 * KB,
+     "Register an app (OIDC client)"},
+    {"PATCH", "/api/v1/apps/{id}", eb_oidc_app_update_handler, EB_ROUTE_JSON, 16 * KB,
+     "Change an app"},
+    {"DELETE", "/api/v1/apps/{id}", eb_oidc_app_delete_handler, 0, 0, "Remove an app"},
+
+    {"POST", "/api/v1/orgs/{id}/accounts", eb_activation_bulk_create, 0, 4 * KB,
+     "Create accounts with one-time codes for a node's students and teachers"},
+    {"POST", "/api/v1/orgs/{id}/activation-codes", eb_activation_bulk_reissue, 0, 4 * KB,
+     "Re-issue the one-time codes of a node's accounts not yet activated"},
+    {"POST", "/api/v1/accounts/{id}/activation-code", eb_activation_account_reissue, 0, 4 * KB,
+     "Re-issue an account's one-time code"},
+    {"POST", "/api/v1/people/{id}/binding-code", eb_activation_binding_code, 0, 4 * KB,
+     "Issue a student's parent binding code"},
+    {"POST", "/api/v1/parents", eb_activation_parent_register,
+     EB_ROUTE_PUBLIC | EB_ROUTE_JSON | EB_ROUTE_NO_CSRF, 4 * KB,
+     "Register a parent account bound to a student"},
+    {"GET", "/api/v1/orgs/{id}/registration", eb_activation_registration, 0, 0,
+     "Registration rate of a subtree and its children"},
 };
 
 const size_t eb_api_n_routes = sizeof(eb_api_routes) / sizeof(eb_api_routes[0]);

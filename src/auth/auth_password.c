@@ -2,8 +2,10 @@
 #include "auth/auth.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "store/store.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -37,6 +39,9 @@ int eb_auth_password_verify(const char *hash, const char *password)
 {
     if (!hash || !password || sodium_init() < 0)
         return EB_EAUTH;
+    /* An account not yet activated holds its one-time code's SHA-256 (store_activation.c). */
+    if (eb_otc_is_code(hash))
+        return eb_otc_verify(hash, password, (int64_t)time(NULL));
     size_t len = strlen(password);
     if (len > EB_PASSWORD_MAX)
         return EB_EAUTH;

@@ -5,6 +5,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "json/json.h"
+#include "oidc/oidc.h"
 
 #include <stdatomic.h>
 #include <string.h>
@@ -133,7 +134,11 @@ int eb_auth_login_handler(struct eb_req *r)
 
 int eb_auth_logout_handler(struct eb_req *r)
 {
-    int rc = eb_store_session_delete(r->db, r->session_hash);
+    /* The apps this session logged into lose its tokens (src/oidc). */
+    int rc = eb_oidc_session_ended(r, r->caller.account_id, r->session_hash);
+    if (rc)
+        return rc;
+    rc = eb_store_session_delete(r->db, r->session_hash);
     if (rc && rc != EB_ENOTFOUND)
         return rc;
     struct eb_audit e = {.action = "session.logout",
@@ -180,6 +185,7 @@ int eb_auth_password_handler(struct eb_req *r)
     eb_free(hash);
     if (rc)
         return rc;
+    r->account->must_change_password = 0; /* the answer shows the account as it is now */
     /* Other sessions of this account end; this one stays with a fresh id. */
     rc = eb_store_session_delete_account(r->db, acc.id);
     if (rc && rc != EB_ENOTFOUND)

@@ -7,6 +7,9 @@ int eb_cli_demo(int argc, char **argv);
 int eb_cli_user(int argc, char **argv);
 int eb_cli_backup(int argc, char **argv);
 int eb_cli_migrate(int argc, char **argv);
+int eb_cli_app(int argc, char **argv);
+int eb_cli_accounts(int argc, char **argv); /* cli_accounts.c */
+int eb_cli_keys(int argc, char **argv);
 
 /**
  * Opens the store for a CLI command with pool_size connections (the server: one per worker

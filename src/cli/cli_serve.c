@@ -1,6 +1,7 @@
 /* edubrain serve: the HTTP server over one database. */
 #include "api/api.h"
 #include "app.h"
+#include "auth/keys.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -27,6 +28,7 @@ static void usage(FILE *f)
 {
     fputs("usage: edubrain serve --db PATH [--listen HOST:PORT] [--web DIR] [--threads N]\n"
           "                      [--key-file PATH] [--secure-cookies] [--session-ttl SECONDS]\n"
+          "                      [--issuer URL]\n"
           "\n"
           "  --db PATH          the database (a SQLite file)\n"
           "  --listen HOST:PORT address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
@@ -35,7 +37,9 @@ static void usage(FILE *f)
           "  --key-file PATH    citizen-ID encryption key (default: PATH.key beside the db)\n"
           "  --secure-cookies   mark cookies Secure (when a TLS proxy is in front)\n"
           "  --session-ttl S    idle session lifetime in seconds (default 28800)\n"
-          "  --cache-mb N       memory for cached people lists (default 64; 0 = off)\n",
+          "  --cache-mb N       memory for cached people lists (default 64; 0 = off)\n"
+          "  --issuer URL       OpenID Connect issuer, the public URL of this server without a\n"
+          "                     trailing / (default http://HOST:PORT of --listen)\n",
           f);
 }
 
@@ -50,6 +54,7 @@ int eb_cli_serve(int argc, char **argv)
         {"secure-cookies", no_argument, 0, 's'},
         {"session-ttl", required_argument, 0, 'T'},
         {"cache-mb", required_argument, 0, 'c'},
+        {"issuer", required_argument, 0, 'i'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -100,6 +105,9 @@ int eb_cli_serve(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'i':
+            cfg.issuer = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -112,6 +120,15 @@ int eb_cli_serve(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (cfg.issuer) {
+        size_t n = strlen(cfg.issuer);
+        if ((strncmp(cfg.issuer, "https://", 8) != 0 && strncmp(cfg.issuer, "http://", 7) != 0) ||
+            cfg.issuer[n - 1] == '/' || strchr(cfg.issuer, '?') || strchr(cfg.issuer, '#')) {
+            fprintf(stderr, "edubrain serve: --issuer must be an http(s) URL without a trailing /,"
+                            " query or fragment\n");
+            return 2;
+        }
+    }
     if (!cfg.web_dir && access("web/dist/index.html", R_OK) == 0)
         cfg.web_dir = "web/dist";
 
@@ -121,12 +138,24 @@ int eb_cli_serve(int argc, char **argv)
     struct eb_app app = {.cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL)};
     if (cfg.cache_mb > 0)
         app.lists = eb_cache_create((size_t)cfg.cache_mb << 20, 8192);
+    int rc = eb_keys_load(st, &app.keys);
+    if (rc) {
+        fprintf(stderr, "edubrain serve: cannot load the signing keys: %s\n", eb_strerror(rc));
+        eb_cache_destroy(app.lists);
+        eb_store_close(st);
+        return 1;
+    }
     struct eb_http_options hopt = {
         .listen = cfg.listen, .threads = cfg.threads, .web_dir = cfg.web_dir};
     struct eb_http_server *srv = NULL;
-    int rc = eb_http_start(&app, &hopt, eb_api_routes, eb_api_n_routes, &srv);
+    /* The default issuer names the listen address; with port 0 the port is known once bound,
+     * and the discovery document answers an error until then. */
+    char issuer[128];
+    rc = eb_http_start(&app, &hopt, eb_api_routes, eb_api_n_routes, &srv);
     if (rc) {
         fprintf(stderr, "edubrain serve: cannot listen on %s: %s\n", cfg.listen, eb_strerror(rc));
+        eb_keys_free(app.keys);
+        eb_cache_destroy(app.lists);
         eb_store_close(st);
         return 1;
     }
@@ -135,6 +164,10 @@ int eb_cli_serve(int argc, char **argv)
     char *colon = strrchr(host, ':');
     if (colon)
         *colon = '\0';
+    if (!cfg.issuer) {
+        snprintf(issuer, sizeof(issuer), "http://%s:%d", host, eb_http_port(srv));
+        cfg.issuer = issuer;
+    }
     /* Tests read this exact line to learn the port. */
     fprintf(stderr, "edubrain: listening on http://%s:%d\n", host, eb_http_port(srv));
 
@@ -149,6 +182,7 @@ int eb_cli_serve(int argc, char **argv)
     eb_info("stopping");
     eb_http_stop(srv);
     eb_cache_destroy(app.lists);
+    eb_keys_free(app.keys);
     eb_store_close(st);
     return 0;
 }

@@ -68,10 +68,12 @@ struct eb_req {
 typedef int (*eb_handler_fn)(struct eb_req *r);
 
 enum eb_route_flags {
-    EB_ROUTE_PUBLIC = 1 << 0,  /* no session needed */
-    EB_ROUTE_NO_DB = 1 << 1,   /* the handler does not use r->db */
-    EB_ROUTE_JSON = 1 << 2,    /* the body must be a JSON object (parsed into r->json) */
-    EB_ROUTE_NO_CSRF = 1 << 3, /* unsafe method without CSRF check (login itself) */
+    EB_ROUTE_PUBLIC = 1 << 0,    /* no session needed */
+    EB_ROUTE_NO_DB = 1 << 1,     /* the handler does not use r->db */
+    EB_ROUTE_JSON = 1 << 2,      /* the body must be a JSON object (parsed into r->json) */
+    EB_ROUTE_NO_CSRF = 1 << 3,   /* unsafe method without CSRF check (login itself) */
+    EB_ROUTE_PW_CHANGE = 1 << 4, /* open to a session of a not yet activated account (which
+                                  * logged in with its one-time code and may only do these) */
 };
 
 struct eb_route {

@@ -44,6 +44,10 @@ static const struct message catalogue[] = {
      "The password needs at least two of: letters, digits, other characters"},
     {"password_unchanged", "新密码不能与原密码相同",
      "The new password must differ from the old one"},
+    {"must_change_password", "请先设置新密码（首次登录）",
+     "Choose a new password first (first login)"},
+    {"not_a_student", "该人员不是在读学生", "The person is not an enrolled student"},
+    {"bad_binding", "学籍号或绑定码不正确", "Wrong student number or binding code"},
 };
 
 static const char *catalogue_text(const char *code, enum eb_lang lang)

@@ -299,6 +299,14 @@ static void answer_routed(struct conn_state *cs)
         eb_http_error(r, 401, "unauthenticated", NULL);
         goto done;
     }
+    /* A session opened with a one-time code may only choose a password (store_activation.c);
+     * the extra lookup runs only for accounts that must change their password. */
+    if (!(rt->flags & (EB_ROUTE_PUBLIC | EB_ROUTE_PW_CHANGE)) && r->account != NULL &&
+        r->account->must_change_password &&
+        eb_store_account_activation_pending(r->db, r->caller.account_id) != 0) {
+        eb_http_error(r, 403, "must_change_password", NULL);
+        goto done;
+    }
     if (is_unsafe_method(r->method) && !(rt->flags & EB_ROUTE_NO_CSRF) &&
         eb_auth_check_csrf(r) != 0) {
         eb_http_error(r, 403, "csrf", NULL);

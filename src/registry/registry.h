@@ -44,6 +44,14 @@ int eb_registry_account_role_remove(struct eb_req *r);
 int eb_registry_org_stats(struct eb_req *r);
 int eb_registry_audit_list(struct eb_req *r);
 
+/* Accounts for everyone (registry_activation_routes.c). */
+int eb_activation_bulk_create(struct eb_req *r);     /* POST /orgs/{id}/accounts */
+int eb_activation_bulk_reissue(struct eb_req *r);    /* POST /orgs/{id}/activation-codes */
+int eb_activation_account_reissue(struct eb_req *r); /* POST /accounts/{id}/activation-code */
+int eb_activation_binding_code(struct eb_req *r);    /* POST /people/{id}/binding-code */
+int eb_activation_parent_register(struct eb_req *r); /* POST /parents */
+int eb_activation_registration(struct eb_req *r);    /* GET /orgs/{id}/registration */
+
 /** Reads ?after= and ?limit= (defaults 0 and 100, limit 1..500); EB_EINVAL when malformed. */
 int eb_registry_page_args(const struct eb_req *r, int64_t *after, int *limit);
 /** A page {"items":[...],"next":CURSOR_OR_NULL}: begin, write the items, end with the cursor. */

@@ -494,8 +494,10 @@ static void db_close(struct eb_db *db)
     eb_free(db);
 }
 
+/* Anything sealed with the key: identity numbers, student numbers, OIDC signing keys. */
 static const char SQL_HAS_SEALED[] =
-    "SELECT id FROM people WHERE citizen_id_enc IS NOT NULL LIMIT 1";
+    "SELECT 1 FROM people WHERE citizen_id_enc IS NOT NULL OR student_no_enc IS NOT NULL"
+    " UNION ALL SELECT 1 FROM oidc_keys LIMIT 1";
 
 int eb__store_is_pg_dsn(const char *dsn)
 {
@@ -555,7 +557,8 @@ int eb_store_open(const char *dsn, const struct eb_store_options *opt, struct eb
     }
 
     /* A missing key may only be created while no sealed value exists: a new key would make
-     * the stored citizen IDs unreadable. */
+     * the stored identity numbers and signing keys unreadable. Migrations ran above, so every
+     * table named here exists. */
     int may_create = 1;
     {
         struct eb__q q;

@@ -414,6 +414,249 @@ int eb_store_audit_list(struct eb_db *db, const struct eb_caller *c, int64_t org
                         int limit, struct eb_arena *a, size_t *n, struct eb_audit **items,
                         int64_t *next /* out */);
 
+/* ---- OIDC signing keys (store_keys.c; only src/auth/keys.c calls these) ----------------- */
+
+/**
+ * One signing key. The private half is stored sealed with a subkey of the store's secret key;
+ * eb_store_key_unseal opens it into the caller's buffer (which the caller wipes).
+ */
+struct eb_signing_key {
+    const char *kid;
+    const char *alg;             /* "RS256", "ES256", "EdDSA" */
+    const char *public_jwk;      /* JSON text of the public JWK */
+    int64_t created_at;          /* unix s: published from then */
+    int64_t activates_at;        /* signs from then until a newer key of its alg activates */
+    int64_t removes_at;          /* leaves the JWKS then; 0 = not scheduled */
+    const unsigned char *sealed; /* the sealed private key (only when asked for) */
+    size_t sealed_len;
+};
+
+/** Every key not yet removed at now (unix s), oldest first; the sealed halves with
+ * want_sealed. Installation-wide rows: no scope. */
+int eb_store_keys_list(struct eb_db *db, int64_t now, int want_sealed, struct eb_arena *a,
+                       size_t *n, struct eb_signing_key **items);
+/**
+ * Adds a key (kid, alg, public_jwk, created_at, activates_at of k), sealing the private key
+ * (DER bytes) in the store. With retire_at > 0, the other keys of its alg that have no removal
+ * scheduled get removes_at = retire_at; keys whose removal time has passed are deleted. With
+ * retire_at == -1 the key is added only when its alg has no key yet (EB_EEXIST otherwise: a
+ * first key, which two starting servers may race to create). One transaction, audited. The
+ * caller must be the system (EB_EDENIED otherwise).
+ */
+int eb_store_key_add(struct eb_db *db, const struct eb_caller *c, const struct eb_signing_key *k,
+                     const unsigned char *private_der, size_t der_len, int64_t retire_at);
+/** Opens a sealed private key into out (cap bytes); EB_EAUTH when it does not open with this
+ * store's key. The caller wipes out after use. */
+int eb_store_key_unseal(const struct eb_store *st, const unsigned char *sealed, size_t len,
+                        unsigned char *out, size_t cap, size_t *out_len /* out */);
+
+/* ---- OIDC clients (apps), codes, tokens, sessions, consents (store_oidc.c) ------------- */
+
+/*
+ * The protocol lookups (a client by id, a code or a token by its hash) carry no caller: the
+ * client or token itself is the authority there, as the session is for eb_store_session_get.
+ * Managing apps is scoped like every other write: the caller needs write access on the app's
+ * org, and every change is audited (never the secret's hash).
+ */
+
+/** An app: its portal card and its OIDC client settings. */
+struct eb_oidc_client {
+    const char *client_id;
+    const char *name, *icon, *category, *description;
+    unsigned roles;  /* bit set of (1u << enum eb_role); 0 = every role */
+    unsigned stages; /* enum eb_stage bits; 0 = every stage */
+    const char *launch_url;
+    const char *redirect_uris;    /* exact strings, one per line */
+    const char *post_logout_uris; /* exact strings, one per line; may be "" */
+    const char *secret_hash;      /* hex SHA-256 of the secret; NULL for public clients */
+    int is_public, first_party;
+    const char *id_token_alg; /* "RS256" (default), "ES256", "EdDSA" */
+    const char *backchannel_logout_uri;
+    int64_t org_id;       /* the org the app belongs to */
+    const char *org_path; /* output */
+    int64_t created_at;
+};
+
+/** A client for the protocol endpoints (no scope check). EB_ENOTFOUND when unknown. */
+int eb_store_oidc_client_get(struct eb_db *db, const char *client_id, struct eb_arena *a,
+                             struct eb_oidc_client *out);
+/** Registers an app under in->org_id (write access needed). EB_EEXIST for a taken client_id. */
+int eb_store_oidc_client_create(struct eb_db *db, const struct eb_caller *c,
+                                const struct eb_oidc_client *in);
+/** Replaces the settings of an app the caller may write (client_id and org stay). */
+int eb_store_oidc_client_update(struct eb_db *db, const struct eb_caller *c,
+                                const struct eb_oidc_client *in);
+/** Removes an app the caller may write, with its codes, tokens, sessions and consents. */
+int eb_store_oidc_client_delete(struct eb_db *db, const struct eb_caller *c, const char *client_id);
+/** Apps whose org lies in the caller's write scope (system: all), by name. */
+int eb_store_oidc_client_list(struct eb_db *db, const struct eb_caller *c, struct eb_arena *a,
+                              size_t *n, struct eb_oidc_client **items);
+/**
+ * The apps offered to the caller: an app of an org on the path of one of the caller's grants
+ * (the org itself or above it), whose roles include that grant's role and whose stages meet
+ * the stages of the grant's school (grants above school level meet every stage).
+ */
+int eb_store_oidc_apps_for(struct eb_db *db, const struct eb_caller *c, struct eb_arena *a,
+                           size_t *n, struct eb_oidc_client **items);
+
+struct eb_oidc_code {
+    const char *code_hash, *client_id;
+    int64_t account_id;
+    const char *redirect_uri, *scope, *nonce, *code_challenge, *sid;
+    int64_t auth_time, expires_at;
+    int64_t used; /* output: how many times it was taken, this take included */
+};
+
+int eb_store_oidc_code_create(struct eb_db *db, const struct eb_oidc_code *in);
+/** Takes a code: counts the use atomically and returns the row (out->used == 1 for the first
+ * take). EB_ENOTFOUND for an unknown code. */
+int eb_store_oidc_code_take(struct eb_db *db, const char *code_hash, struct eb_arena *a,
+                            struct eb_oidc_code *out);
+
+enum eb_oidc_token_kind { EB_OIDC_ACCESS = 1, EB_OIDC_REFRESH = 2 };
+
+struct eb_oidc_token {
+    const char *token_hash;
+    enum eb_oidc_token_kind kind;
+    const char *client_id;
+    int64_t account_id; /* 0 for client_credentials */
+    const char *scope, *sid;
+    int64_t auth_time;
+    const char *family_id, *code_hash, *nonce;
+    int64_t expires_at;
+    int revoked;
+    int64_t rotated_at; /* refresh tokens: 0 while current */
+    int64_t created_at;
+};
+
+int eb_store_oidc_token_create(struct eb_db *db, const struct eb_oidc_token *in);
+int eb_store_oidc_token_get(struct eb_db *db, const char *token_hash, struct eb_arena *a,
+                            struct eb_oidc_token *out);
+/** Marks a current refresh token rotated at now; *won is 1 when this call did (atomic: of two
+ * concurrent uses exactly one wins). */
+int eb_store_oidc_token_rotate(struct eb_db *db, const char *token_hash, int64_t now,
+                               int *won /* out */);
+/** How many refresh tokens of the family but not_hash, created at or after since, were
+ * rotated. */
+int eb_store_oidc_family_rotated_since(struct eb_db *db, const char *family_id,
+                                       const char *not_hash, int64_t since, int64_t *n /* out */);
+int eb_store_oidc_token_revoke(struct eb_db *db, const char *token_hash);
+/** Revokes every token of a grant: by family, by the code that issued them, or by session. */
+int eb_store_oidc_revoke_family(struct eb_db *db, const char *family_id);
+int eb_store_oidc_revoke_code(struct eb_db *db, const char *code_hash);
+int eb_store_oidc_revoke_sid(struct eb_db *db, const char *sid);
+
+/** Records that the portal session sid logged into client_id (idempotent). */
+int eb_store_oidc_session_client_add(struct eb_db *db, int64_t account_id, const char *sid,
+                                     const char *client_id, int64_t now);
+/** The clients session sid logged into; removes the rows with forget. */
+int eb_store_oidc_session_clients(struct eb_db *db, const char *sid, int forget, struct eb_arena *a,
+                                  size_t *n, const char ***client_ids);
+
+/** The scopes (space-separated) the account allowed the client; EB_ENOTFOUND when none. */
+int eb_store_oidc_consent_get(struct eb_db *db, int64_t account_id, const char *client_id,
+                              struct eb_arena *a, const char **scope /* out */);
+int eb_store_oidc_consent_set(struct eb_db *db, int64_t account_id, const char *client_id,
+                              const char *scope, int64_t now);
+
+/* ---- accounts for everyone: one-time codes, parent binding, registration (store_activation.c) */
+
+/*
+ * One-time codes (activation and parent binding): 12 characters of a 32-letter alphabet without
+ * look-alikes (60 bits), printed as XXXX-XXXX-XXXX. Stored only as "$otc$<expires>$<sha256 hex>":
+ * a fast hash is enough for a random value of that size (docs/SECURITY.md). An account whose
+ * password_hash holds such a value is not activated: the code logs in once, to choose a password.
+ */
+#define EB_OTC_CHARS  12
+#define EB_OTC_TEXT   15           /* "XXXX-XXXX-XXXX" and NUL */
+#define EB_OTC_STORED 96           /* room for the stored form */
+#define EB_OTC_TTL_S  (90 * 86400) /* activation codes */
+#define EB_BIND_TTL_S (30 * 86400) /* parent binding codes */
+
+/** A new random code (text) and its stored form, valid until expires_at (unix seconds). */
+void eb_otc_new(int64_t expires_at, char text[EB_OTC_TEXT] /* out */,
+                char stored[EB_OTC_STORED] /* out */);
+/** True when stored is a one-time code's stored form (not a password hash). */
+int eb_otc_is_code(const char *stored);
+/** 0 when typed (dashes, spaces and case ignored) matches stored and now < its expiry;
+ * EB_EAUTH otherwise. Constant time in the compared hash. */
+int eb_otc_verify(const char *stored, const char *typed, int64_t now);
+
+/** One account of a bulk creation or re-issue: code is the plain one-time code, given out once. */
+struct eb_activation_item {
+    int64_t account_id, person_id;
+    int64_t class_id; /* students; 0 for teachers */
+    const char *kind; /* "student" or "teacher" */
+    const char *name, *login, *code, *class_name;
+};
+/* Called once per account after its unit committed; the item's strings live only during the
+ * call. */
+typedef void (*eb_activation_fn)(void *arg, const struct eb_activation_item *item);
+
+enum eb_activation_mode {
+    EB_ACTIVATION_CREATE,  /* accounts for the people under the node who have none */
+    EB_ACTIVATION_REISSUE, /* new codes for the not yet activated accounts under the node */
+};
+
+/**
+ * Accounts for every current student (role student at the class) and teacher (teacher at the
+ * school, head_teacher at each class they head) under org_id, which needs write access. Logins
+ * are derived from the person: "s" + the person id for students (a student number may embed the
+ * citizen ID, and logins are shown to everyone in scope), the staff number for teachers ("t" +
+ * the person id when it is missing, unusable or taken); a taken login gets "-2", "-3" ... Every
+ * account must change its password; its password is the one-time code, expiring at
+ * now + EB_OTC_TTL_S. One transaction (and one audit row) per class or school, students by class
+ * then teachers by school; emit (may be NULL) sees each account with its code as it is
+ * committed. In REISSUE mode the codes of the accounts not yet activated are replaced (old ones
+ * stop working). *n counts the accounts created or re-issued.
+ */
+int eb_store_accounts_bulk(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                           enum eb_activation_mode mode, eb_activation_fn emit, void *arg,
+                           int64_t *n /* out */);
+/** True when the account is not activated (its password is still a one-time code). */
+int eb_store_account_activation_pending(struct eb_db *db, int64_t account_id);
+
+/** Sets a student's parent binding code (the stored form; a new one replaces the old). Needs
+ * write access on the student; EB_EINVAL when the person is not a currently enrolled student. */
+int eb_store_binding_code_set(struct eb_db *db, const struct eb_caller *c, int64_t student_id,
+                              const char *stored, int64_t now);
+
+struct eb_parent_registration {
+    const char *student_no, *code; /* the binding: student number and the school's code */
+    const char *login, *password_hash, *name, *relation, *phone;
+};
+/**
+ * A parent registers: when student_no names a currently enrolled student whose binding code
+ * matches (EB_EAUTH otherwise, whatever was wrong), creates the parent person (at the school),
+ * the guardian link, the account (activated) and the parent role at the class, and uses up the
+ * code, in one transaction. EB_EEXIST when the login is taken. c is the anonymous caller (for the
+ * audit: client address).
+ */
+int eb_store_parent_register(struct eb_db *db, const struct eb_caller *c,
+                             const struct eb_parent_registration *in, int64_t now,
+                             int64_t *account_id /* out */);
+
+/** People, accounts linked to them and activated accounts (not disabled, password chosen). */
+struct eb_reg_counts {
+    int64_t people, registered, activated;
+};
+struct eb_reg_row {
+    int64_t org_id;
+    enum eb_org_kind kind;
+    const char *name;
+    struct eb_reg_counts teachers, students, parents;
+};
+/**
+ * The registration rate of org_id's subtree (*total) and of each child node (*children, in id
+ * order): students currently enrolled, teachers with a current post (below school level: with a
+ * current teaching assignment there), parents with a current guardian link to such a student.
+ * A few range scans per node on the path indexes, no per-row queries. Needs people-reading
+ * access (as eb_store_org_stats).
+ */
+int eb_store_registration(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                          struct eb_arena *a, struct eb_reg_row *total /* out */, size_t *n,
+                          struct eb_reg_row **children /* out */);
+
 /* ---- moving a city between databases (store_copy.c) ------------------------------------- */
 
 /*

@@ -81,8 +81,11 @@ const DISTRIBUTED = [
   ['posts', 'school_id', 'school'], ['teaching', 'school_id', 'school'], ['guardians', 'school_id', 'school'],
   ['audit', 'school_id', 'school'], ['accounts', 'id', 'account'], ['grants', 'account_id', 'account'],
   ['sessions', 'account_id', 'account'], ['account_logins', 'login', 'logins'], ['login_throttle', 'key', 'throttle'],
+  ['binding_codes', 'school_id', 'school'],
+  ['oidc_codes', 'code_hash', 'oidc_codes'], ['oidc_tokens', 'token_hash', 'oidc_tokens'],
+  ['oidc_session_clients', 'account_id', 'account'], ['oidc_consents', 'account_id', 'account'],
 ];
-const REFERENCE = ['orgs'];
+const REFERENCE = ['orgs', 'oidc_keys', 'oidc_clients'];
 const LOCAL = ['schema_migrations'];
 
 test('PostgreSQL: keys, unique indexes and foreign keys follow the Citus rules', { skip: PG_BASE ? false : 'needs EDUBRAIN_PG' }, async () => {

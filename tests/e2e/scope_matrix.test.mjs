@@ -12,6 +12,7 @@
 // | route                          | admin | district1 | school1 | teacher1 | student1 | parent1 | analyst1 |
 // |--------------------------------|-------|-----------|---------|----------|----------|---------|----------|
 // | GET /healthz, /metrics, openapi| -     | -         | -       | -        | -        | -       | -        |
+// | GET discovery, /oidc/jwks      | -     | -         | -       | -        | -        | -       | -        |
 // | POST/DELETE /session, GET /me  | -     | -         | -       | -        | -        | -       | -        |
 // | PUT /me/password               | -     | -         | -       | -        | -        | -       | -        |
 // | GET /orgs/{id}                 | ok    | =         | =       | =        | =        | =       | ok (city)|
@@ -37,6 +38,16 @@
 // | POST /accounts/{id}/password   | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /accounts/{id}/roles      | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | DELETE /accounts/{id}/roles/{g}| ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /orgs/{id}/accounts       | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /orgs/{id}/activation-codes| ok   | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /accounts/{id}/activation-code| ok | =        | =       | = / x    | = / x    | = / x   | x        |
+// | POST /people/{id}/binding-code | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /orgs/{id}/registration    | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | POST /parents (public)         | -     | -         | -       | -        | -        | -       | -        |
+// | /oidc/* (protocol endpoints)   | -     | -         | -       | -        | -        | -       | -        |
+// | GET /apps, GET /admin/apps     | -     | -         | -       | -        | -        | -       | -        |
+// | POST /apps                     | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | PATCH/DELETE /apps/{id}        | (oidc_flows.test.mjs: another district's app answers 404) |
 //
 // Account routes aim at an account of the other district (accountB, with its grant grantB);
 // school1 and teacher1 also get an account of another school of their district (accountA2).
@@ -109,12 +120,27 @@ const BUILDERS = {
   'POST /api/v1/accounts/{id}/password': (t) => ['POST', `/api/v1/accounts/${t.account}/password`, { password: 'Scope-reset-2026' }],
   'POST /api/v1/accounts/{id}/roles': (t) => ['POST', `/api/v1/accounts/${t.account}/roles`, { role: 'teacher', org_id: t.school }],
   'DELETE /api/v1/accounts/{id}/roles/{grant_id}': (t) => ['DELETE', `/api/v1/accounts/${t.account}/roles/${t.grant}`],
+  'POST /api/v1/orgs/{id}/accounts': (t) => ['POST', `/api/v1/orgs/${t.class}/accounts`],
+  'POST /api/v1/orgs/{id}/activation-codes': (t) => ['POST', `/api/v1/orgs/${t.class}/activation-codes`],
+  'POST /api/v1/accounts/{id}/activation-code': (t) => ['POST', `/api/v1/accounts/${t.account}/activation-code`],
+  'POST /api/v1/people/{id}/binding-code': (t) => ['POST', `/api/v1/people/${t.person}/binding-code`],
+  'GET /api/v1/orgs/{id}/registration': (t) => ['GET', `/api/v1/orgs/${t.org}/registration`],
+  'POST /api/v1/apps': (t) => ['POST', '/api/v1/apps', { name: '越权应用', redirect_uris: ['https://x.test/cb'], org_id: t.school }],
 };
 /* Routes that name no object; their scope is the caller itself (tested in auth/basics). */
 const NO_OBJECT = new Set([
   'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json', 'POST /api/v1/session',
+  'GET /.well-known/openid-configuration', 'GET /oidc/jwks', /* public documents */
   'DELETE /api/v1/session', 'GET /api/v1/me', 'PUT /api/v1/me/password',
   'GET /api/v1/accounts', /* a list bounded by scope: checked on its own below */
+  'POST /api/v1/parents', /* public: the binding code is the permission (activation.test.mjs) */
+  /* OIDC protocol endpoints: the client, the token or the session is the authority. */
+  'GET /oidc/authorize', 'POST /oidc/authorize', 'POST /oidc/token', 'GET /oidc/userinfo',
+  'POST /oidc/userinfo', 'POST /oidc/revoke', 'POST /oidc/introspect', 'GET /oidc/logout',
+  'POST /oidc/logout',
+  /* Lists bounded by scope, and apps named by client id (checked in oidc_flows.test.mjs). */
+  'GET /api/v1/apps', 'GET /api/v1/admin/apps', 'PATCH /api/v1/apps/{id}',
+  'DELETE /api/v1/apps/{id}',
 ]);
 const WRITES = Object.keys(BUILDERS).filter((k) => !k.startsWith('GET '));
 const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];

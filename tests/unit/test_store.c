@@ -17,6 +17,13 @@
 #include "registry/registry_ids.h"
 #include "store/store.h"
 
+#include <time.h>
+
+static int64_t now_s(void)
+{
+    return (int64_t)time(NULL);
+}
+
 /* The world every test reads: one city, two districts, three schools, classes and people. */
 static struct world {
     char dir[64], db_path[128];
@@ -199,9 +206,11 @@ static int teardown(void **state)
 static void migrations_applied_once_and_key_private(void **state)
 {
     (void)state;
-    assert_int_equal(eb_store_schema_version(w.db), 1);
+    /* Every migration once, in order: as many rows as the version reached. */
+    int version = eb_store_schema_version(w.db);
+    assert_true(version >= 1);
     assert_string_equal(eb_store_backend_name(w.st), "sqlite");
-    assert_int_equal(count_rows("SELECT COUNT(*) FROM schema_migrations"), 1);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM schema_migrations"), version);
     char key[160];
     snprintf(key, sizeof(key), "%s.key", w.db_path);
     struct stat sb;
@@ -212,7 +221,7 @@ static void migrations_applied_once_and_key_private(void **state)
     struct eb_store *st2 = NULL;
     assert_int_equal(eb_store_open(w.db_path, NULL, &st2), 0);
     struct eb_db *db2 = eb_store_acquire(st2);
-    assert_int_equal(eb_store_schema_version(db2), 1);
+    assert_int_equal(eb_store_schema_version(db2), version);
     struct eb_arena *a = eb_arena_create(0);
     struct eb_person p;
     assert_int_equal(eb_store_person_get(db2, &sys, w.stu_a, 1, a, &p), 0);
@@ -220,7 +229,7 @@ static void migrations_applied_once_and_key_private(void **state)
     eb_arena_destroy(a);
     eb_store_release(st2, db2);
     eb_store_close(st2);
-    assert_int_equal(count_rows("SELECT COUNT(*) FROM schema_migrations"), 1);
+    assert_int_equal(count_rows("SELECT COUNT(*) FROM schema_migrations"), version);
 }
 
 static void org_tree_paths_and_children(void **state)
@@ -1071,6 +1080,204 @@ static void org_stats_count_the_subtree(void **state)
     who_free(&tea);
 }
 
+/* ---- accounts for everyone (store_activation.c) ------------------------------------------ */
+
+static void otc_codes_verify_and_expire(void **state)
+{
+    (void)state;
+    char text[EB_OTC_TEXT], stored[EB_OTC_STORED], text2[EB_OTC_TEXT], stored2[EB_OTC_STORED];
+    eb_otc_new(1000, text, stored);
+    eb_otc_new(1000, text2, stored2);
+    assert_int_equal(strlen(text), 14);
+    assert_int_equal(text[4], '-');
+    assert_int_equal(text[9], '-');
+    for (size_t i = 0; i < 14; i++)
+        if (i != 4 && i != 9)
+            assert_non_null(strchr("23456789ABCDEFGHJKLMNPQRSTUVWXYZ", text[i]));
+    assert_string_not_equal(text, text2);
+    assert_true(eb_otc_is_code(stored));
+    assert_false(eb_otc_is_code("$argon2id$v=19$m=19456,t=2,p=1$abc"));
+    assert_int_equal(strncmp(stored, "$otc$1000$", 10), 0);
+    assert_int_equal(strlen(stored), 10 + 64);
+    assert_null(strstr(stored, text));
+    assert_int_equal(eb_otc_verify(stored, text, 999), 0);
+    /* Paper habits: lower case, no dashes, spaces. */
+    char typed[32];
+    size_t k = 0;
+    for (size_t i = 0; text[i]; i++)
+        if (text[i] != '-')
+            typed[k++] = (char)(text[i] >= 'A' && text[i] <= 'Z' ? text[i] - 'A' + 'a' : text[i]);
+    typed[k] = '\0';
+    assert_int_equal(eb_otc_verify(stored, typed, 999), 0);
+    assert_int_equal(eb_otc_verify(stored, text, 1000), EB_EAUTH); /* expired */
+    assert_int_equal(eb_otc_verify(stored, text2, 999), EB_EAUTH);
+    char wrong[EB_OTC_TEXT];
+    memcpy(wrong, text, sizeof(wrong));
+    wrong[13] = wrong[13] == '2' ? '3' : '2';
+    assert_int_equal(eb_otc_verify(stored, wrong, 999), EB_EAUTH);
+    wrong[13] = '\0';
+    assert_int_equal(eb_otc_verify(stored, wrong, 999), EB_EAUTH);
+    assert_int_equal(eb_otc_verify("$argon2id$x", text, 999), EB_EAUTH);
+    /* A doctored expiry changes nothing: the hash does not match a new text either. */
+    assert_int_equal(eb_otc_verify("$otc$9999999999$00", text, 999), EB_EAUTH);
+}
+
+struct got {
+    int n;
+    int64_t account_id[8], person_id[8];
+    char login[8][64], code[8][EB_OTC_TEXT], kind[8][8];
+};
+
+static void got_item(void *arg, const struct eb_activation_item *it)
+{
+    struct got *g = arg;
+    assert_true(g->n < 8);
+    g->account_id[g->n] = it->account_id;
+    g->person_id[g->n] = it->person_id;
+    snprintf(g->login[g->n], sizeof(g->login[0]), "%s", it->login);
+    snprintf(g->code[g->n], sizeof(g->code[0]), "%s", it->code);
+    snprintf(g->kind[g->n], sizeof(g->kind[0]), "%s", it->kind);
+    g->n++;
+}
+
+static void bulk_accounts_binding_and_registration(void **state)
+{
+    (void)state;
+    /* A school of its own: one class with two students, one head teacher, its admin. */
+    int64_t school = mk_org(w.d2, EB_ORG_SCHOOL, "西区开通小学");
+    int64_t grade = mk_org(school, EB_ORG_GRADE, "三年级");
+    int64_t cls = mk_org(grade, EB_ORG_CLASS, "三年级(1)班");
+    int64_t s1 = mk_person(school, "开通甲", "110105201601011238", "G110105201601011238");
+    int64_t s2 = mk_person(school, "开通乙", "110105201602021239", NULL);
+    int64_t t1 = mk_person(school, "开通老师", NULL, NULL);
+    mk_enrol(s1, cls, "2025-09-01");
+    mk_enrol(s2, cls, "2025-09-01");
+    struct eb_post p = {
+        .person_id = t1, .school_id = school, .title = "专任教师", .start_date = "2020-09-01"};
+    int64_t post = 0, tid = 0;
+    assert_int_equal(eb_store_post_create(w.db, &sys, &p, &post), 0);
+    struct eb_teaching t = {.post_id = post,
+                            .class_id = cls,
+                            .subject = "数学",
+                            .is_head_teacher = 1,
+                            .start_date = "2025-09-01"};
+    assert_int_equal(eb_store_teaching_create(w.db, &sys, &t, &tid), 0);
+    int64_t admin = mk_account("admin_act", 0, EB_ROLE_SCHOOL_ADMIN, school);
+    struct who adm, other;
+    who_load(&adm, admin, 0);
+    who_load(&other, w.acct_school_a, 0);
+
+    struct got g = {0};
+    int64_t n = 0;
+    assert_int_equal(
+        eb_store_accounts_bulk(w.db, &other.c, school, EB_ACTIVATION_CREATE, got_item, &g, &n),
+        EB_ENOTFOUND);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(
+        eb_store_accounts_bulk(w.db, &adm.c, school, EB_ACTIVATION_CREATE, got_item, &g, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(g.n, 3);
+    char want[32];
+    snprintf(want, sizeof(want), "s%lld", (long long)s1);
+    assert_string_equal(g.login[0], want);
+    assert_string_equal(g.kind[2], "teacher");
+    snprintf(want, sizeof(want), "t%lld", (long long)t1);
+    assert_string_equal(g.login[2], want);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(eb_store_account_activation_pending(w.db, g.account_id[i]), 1);
+    /* The teacher is teacher at the school and head teacher of the class. */
+    struct eb_arena *a = eb_arena_create(0);
+    size_t ng = 0;
+    struct eb_grant *gr = NULL;
+    assert_int_equal(eb_store_grants_of(w.db, g.account_id[2], a, &ng, &gr), 0);
+    assert_int_equal(ng, 2);
+    int head = 0, teach = 0;
+    for (size_t i = 0; i < ng; i++) {
+        head += gr[i].role == EB_ROLE_HEAD_TEACHER && gr[i].org_id == cls;
+        teach += gr[i].role == EB_ROLE_TEACHER && gr[i].org_id == school;
+    }
+    assert_int_equal(head + teach, 2);
+    /* The account row holds the code's hash, which verifies the code. */
+    struct eb_account acc;
+    assert_int_equal(eb_store_account_by_login(w.db, g.login[0], a, &acc), 0);
+    assert_true(acc.must_change_password);
+    assert_int_equal(eb_otc_verify(acc.password_hash, g.code[0], now_s()), 0);
+
+    /* Nobody is left on a second run. */
+    struct got g2 = {0};
+    assert_int_equal(
+        eb_store_accounts_bulk(w.db, &adm.c, school, EB_ACTIVATION_CREATE, got_item, &g2, &n), 0);
+    assert_int_equal(n, 0);
+
+    struct eb_reg_row total, *kids = NULL;
+    size_t nk = 0;
+    assert_int_equal(eb_store_registration(w.db, &adm.c, school, a, &total, &nk, &kids), 0);
+    assert_int_equal(total.students.people, 2);
+    assert_int_equal(total.students.registered, 2);
+    assert_int_equal(total.students.activated, 0);
+    assert_int_equal(total.teachers.people, 1);
+    assert_int_equal(total.teachers.registered, 1);
+    assert_int_equal(nk, 1);
+    assert_int_equal(kids[0].org_id, grade);
+    assert_int_equal(kids[0].students.people, 2);
+    assert_int_equal(kids[0].teachers.people, 1); /* teaching in the grade */
+    assert_int_equal(eb_store_registration(w.db, &other.c, school, a, &total, &nk, &kids),
+                     EB_ENOTFOUND);
+
+    /* The first student chooses a password: activated; a re-issue skips them. */
+    assert_int_equal(
+        eb_store_account_set_password(w.db, &sys, g.account_id[0], "$argon2id$chosen", 0), 0);
+    assert_int_equal(eb_store_account_activation_pending(w.db, g.account_id[0]), 0);
+    struct got g3 = {0};
+    assert_int_equal(
+        eb_store_accounts_bulk(w.db, &adm.c, cls, EB_ACTIVATION_REISSUE, got_item, &g3, &n), 0);
+    assert_int_equal(n, 2); /* the second student and the teacher (who teaches the class) */
+    assert_int_equal(g3.account_id[0], g.account_id[1]);
+    assert_string_not_equal(g3.code[0], g.code[1]);
+    assert_int_equal(eb_store_account_by_login(w.db, g.login[1], a, &acc), 0);
+    assert_int_equal(eb_otc_verify(acc.password_hash, g.code[1], now_s()), EB_EAUTH);
+    assert_int_equal(eb_otc_verify(acc.password_hash, g3.code[0], now_s()), 0);
+    assert_int_equal(eb_store_registration(w.db, &adm.c, cls, a, &total, &nk, &kids), 0);
+    assert_int_equal(total.students.activated, 1);
+    assert_int_equal(nk, 0);
+
+    /* A parent binds with the student number and the school's code, once. */
+    char text[EB_OTC_TEXT], stored[EB_OTC_STORED];
+    int64_t now = now_s();
+    eb_otc_new(now + EB_BIND_TTL_S, text, stored);
+    assert_int_equal(eb_store_binding_code_set(w.db, &other.c, s1, stored, now), EB_ENOTFOUND);
+    assert_int_equal(eb_store_binding_code_set(w.db, &adm.c, t1, stored, now), EB_EINVAL);
+    assert_int_equal(eb_store_binding_code_set(w.db, &adm.c, s1, stored, now), 0);
+    struct eb_caller anon = {.client_addr = "127.0.0.1"};
+    struct eb_parent_registration in = {.student_no = "G110105201601011238",
+                                        .code = "AAAA-BBBB-CCCC",
+                                        .login = "parent_act",
+                                        .password_hash = "$argon2id$parent",
+                                        .name = "开通家长",
+                                        .relation = "母亲"};
+    int64_t pacc = 0;
+    assert_int_equal(eb_store_parent_register(w.db, &anon, &in, now, &pacc), EB_EAUTH);
+    in.code = text;
+    in.student_no = "G110105201602021239"; /* right code, wrong child */
+    assert_int_equal(eb_store_parent_register(w.db, &anon, &in, now, &pacc), EB_EAUTH);
+    in.student_no = "G110105201601011238";
+    assert_int_equal(eb_store_parent_register(w.db, &anon, &in, now, &pacc), 0);
+    assert_true(pacc > 0);
+    assert_int_equal(eb_store_grants_of(w.db, pacc, a, &ng, &gr), 0);
+    assert_int_equal(ng, 1);
+    assert_int_equal(gr[0].role, EB_ROLE_PARENT);
+    assert_int_equal(gr[0].org_id, cls);
+    in.login = "parent_act2";
+    assert_int_equal(eb_store_parent_register(w.db, &anon, &in, now, &pacc), EB_EAUTH);
+    assert_int_equal(eb_store_registration(w.db, &adm.c, school, a, &total, &nk, &kids), 0);
+    assert_int_equal(total.parents.people, 1);
+    assert_int_equal(total.parents.registered, 1);
+    assert_int_equal(total.parents.activated, 1);
+    eb_arena_destroy(a);
+    who_free(&adm);
+    who_free(&other);
+}
+
 EB_TEST_GROUP(store);
 EB_TEST_GROUP(store)
 {
@@ -1093,6 +1300,8 @@ EB_TEST_GROUP(store)
         cmocka_unit_test(account_update_and_reset_by_admins),
         cmocka_unit_test(account_roles_grant_and_revoke),
         cmocka_unit_test(org_stats_count_the_subtree),
+        cmocka_unit_test(otc_codes_verify_and_expire),
+        cmocka_unit_test(bulk_accounts_binding_and_registration),
     };
     return cmocka_run_group_tests_name("store", tests, setup, teardown);
 }

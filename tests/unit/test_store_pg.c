@@ -173,18 +173,25 @@ static void two_servers_migrate_an_empty_database_together(void **state)
         assert_int_equal(pthread_create(&th[i], NULL, open_thread, &ops[i]), 0);
     for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);
+    /* All three reach the same version, with each migration applied once. */
+    int version = 0;
     for (int i = 0; i < 3; i++) {
         assert_int_equal(ops[i].rc, 0);
         assert_string_equal(eb_store_backend_name(ops[i].st), "postgresql");
         struct eb_db *db = eb_store_acquire(ops[i].st);
-        assert_int_equal(eb_store_schema_version(db), 1);
+        if (i == 0)
+            version = eb_store_schema_version(db);
+        assert_true(version >= 1);
+        assert_int_equal(eb_store_schema_version(db), version);
         eb_store_release(ops[i].st, db);
         eb_store_close(ops[i].st);
     }
     char v[32];
     assert_int_equal(sql_on(t.dsn, "SELECT count(*) FROM schema_migrations", v, sizeof(v)),
                      PGRES_TUPLES_OK);
-    assert_string_equal(v, "1");
+    char want[16];
+    snprintf(want, sizeof(want), "%d", version);
+    assert_string_equal(v, want);
 }
 
 static void path_columns_compare_bytewise(void **state)
@@ -324,7 +331,7 @@ static void one_writer_at_a_time(void **state)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     assert_true(ms >= 250);
-    assert_int_equal(eb_store_schema_version(d2), 1);
+    assert_true(eb_store_schema_version(d2) >= 1);
     assert_int_equal(eb_db_commit(d1), 0);
     assert_int_equal(eb_db_begin(d2), 0);
     assert_int_equal(eb_db_rollback(d2), 0);

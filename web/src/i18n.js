@@ -1,5 +1,6 @@
 // Interface texts in Simplified Chinese (default) and English, and the persisted language choice.
 import { createI18n } from 'vue-i18n';
+import { activationZh, activationEn } from './i18n_activation.js';
 
 const zh = {
   app: { title: '示范市智慧教育平台', subtitle: '教育大脑 · 统一门户', skip: '跳到主要内容', menu: '菜单' },
@@ -140,6 +141,9 @@ const en = {
   },
   common: { error: 'Something went wrong: {msg}', retry: 'Retry', back: 'Back', loading: 'Loading…' },
 };
+
+zh.activation = activationZh;
+en.activation = activationEn;
 
 function initialLocale() {
   try {

@@ -9,6 +9,10 @@ import AuditView from './views/AuditView.vue';
 import AccountsView from './views/AccountsView.vue';
 import PasswordView from './views/PasswordView.vue';
 import NotFoundView from './views/NotFoundView.vue';
+import ActivationView from './views/ActivationView.vue';
+import ActivationSheetView from './views/ActivationSheetView.vue';
+import RegistrationView from './views/RegistrationView.vue';
+import ParentRegisterView from './views/ParentRegisterView.vue';
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -21,6 +25,10 @@ export const router = createRouter({
     { path: '/audit', name: 'audit', component: AuditView },
     { path: '/accounts', name: 'accounts', component: AccountsView },
     { path: '/password', name: 'password', component: PasswordView },
+    { path: '/activation', name: 'activation', component: ActivationView },
+    { path: '/activation/sheet', name: 'activation-sheet', component: ActivationSheetView },
+    { path: '/registration/:id(\\d+)?', name: 'registration', component: RegistrationView, props: true },
+    { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
   scrollBehavior() {
@@ -37,10 +45,13 @@ router.beforeEach(async (to) => {
     }
   }
   if (to.meta.public) {
-    if (to.name === 'login' && session.me) return { name: 'portal' };
+    /* reauth: an app asked for a fresh login (prompt=login, max_age). */
+    if (to.name === 'login' && session.me && !to.query.reauth) return { name: 'portal' };
     return true;
   }
   if (!session.me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} };
+  /* First login with a one-time code (or after a reset): choosing a password comes first. */
+  if (session.me.user.must_change_password && to.name !== 'password') return { name: 'password' };
   return true;
 });
 

@@ -1,0 +1,49 @@
+/* Inside the OIDC module: request parameters, tokens, pages and client authentication. */
+#ifndef EB_OIDC_INT_H
+#define EB_OIDC_INT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "oidc/oidc.h"
+#include "store/store.h"
+
+/** A request parameter: from the query (GET) or the form body (POST), decoded; NULL if absent.
+ * Duplicated parameters are reported through eb__oidc_param_dup. */
+const char *eb__oidc_param(const struct eb_req *r, const char *name);
+/** 1 when the body is application/x-www-form-urlencoded. */
+int eb__oidc_is_form(const struct eb_req *r);
+/** The issuer: the configured one, else derived from the Host header. */
+const char *eb__oidc_issuer(struct eb_req *r);
+/** A new random token (32 bytes, base64url: 43 characters) into out[44]. */
+void eb__oidc_random(char out[44]);
+/** Hex SHA-256 of s. */
+void eb__oidc_hash(const char *s, char hex[65]);
+/** Percent-encodes s for a query string (everything but unreserved characters). */
+char *eb__oidc_urlencode(struct eb_arena *a, const char *s);
+/** HTML-escapes s. */
+char *eb__oidc_html(struct eb_arena *a, const char *s);
+/** 1 when line-separated list holds s exactly (byte for byte). */
+int eb__oidc_list_has(const char *list, const char *s);
+/** 1 when the space-separated scope holds word. */
+int eb__oidc_scope_has(const char *scope, const char *word);
+/** Sends a page (Chinese) with status. */
+int eb__oidc_page(struct eb_req *r, int status, const char *title, const char *body_html);
+/** A JSON error of RFC 6749 5.2 with no-store. */
+int eb__oidc_json_error(struct eb_req *r, int status, const char *error, const char *description);
+/** JSON with Cache-Control: no-store and Pragma: no-cache. */
+int eb__oidc_json(struct eb_req *r, int status, json_t *doc);
+
+/**
+ * Client authentication (RFC 6749 2.3.1; OIDC-Core 9): client_secret_basic,
+ * client_secret_post, or none for public clients. 0 with *out filled; EB_EAUTH when the
+ * client is unknown or the secret wrong (the answer is then already sent: 401 invalid_client).
+ */
+int eb__oidc_client_auth(struct eb_req *r, struct eb_oidc_client *out);
+
+/** The bearer access token of a request (Authorization header, or access_token in a form
+ * body); NULL when none. */
+const char *eb__oidc_bearer(const struct eb_req *r);
+
+#endif
