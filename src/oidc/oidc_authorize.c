@@ -254,7 +254,7 @@ int eb_oidc_authorize_handler(struct eb_req *r)
         return error_page(r, "请求格式错误（需要表单提交）");
     const char *client_id = eb__oidc_param(r, "client_id");
     const char *redirect_uri = eb__oidc_param(r, "redirect_uri");
-    struct eb_oidc_client cl;
+    struct eb_oidc_client cl = {0};
     if (!client_id || eb_store_oidc_client_get(r->db, client_id, r->arena, &cl) != 0)
         return error_page(r, "未登记的应用（client_id）");
     /* RFC 6749 3.1.2.3, OIDC-Core 3.1.2.1: the redirect URI is compared byte for byte with

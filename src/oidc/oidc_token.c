@@ -110,6 +110,8 @@ static int token_response(struct eb_req *r, const char *access, const char *refr
 /* RFC 7636 4.6: BASE64URL(SHA256(verifier)) == challenge, the verifier 43..128 characters. */
 static int verifier_matches(const char *verifier, const char *challenge)
 {
+    if (!verifier)
+        return 0;
     size_t n = strlen(verifier);
     if (n < 43 || n > 128)
         return 0;
@@ -158,8 +160,8 @@ static int grant_code(struct eb_req *r, const struct eb_oidc_client *cl)
     if (strcmp(c.client_id, cl->client_id) != 0 || strcmp(c.redirect_uri, redirect_uri) != 0 ||
         c.expires_at < now)
         return eb__oidc_json_error(r, 400, "invalid_grant", "code invalid or expired");
-    if (c.code_challenge ? !verifier || !verifier_matches(verifier, c.code_challenge)
-                         : verifier != NULL)
+    int pkce_ok = c.code_challenge ? verifier_matches(verifier, c.code_challenge) : !verifier;
+    if (!pkce_ok)
         return eb__oidc_json_error(r, 400, "invalid_grant", "PKCE verification failed");
 
     eb__oidc_random(family);
@@ -268,7 +270,7 @@ int eb_oidc_token_handler(struct eb_req *r)
     if (!eb__oidc_is_form(r))
         return eb__oidc_json_error(r, 400, "invalid_request",
                                    "the body must be application/x-www-form-urlencoded");
-    struct eb_oidc_client cl;
+    struct eb_oidc_client cl = {0};
     if (eb__oidc_client_auth(r, &cl) != 0)
         return 0;
     const char *grant = eb__oidc_param(r, "grant_type");
@@ -288,7 +290,7 @@ int eb_oidc_revoke_handler(struct eb_req *r)
 {
     if (!eb__oidc_is_form(r))
         return eb__oidc_json_error(r, 400, "invalid_request", "form body required");
-    struct eb_oidc_client cl;
+    struct eb_oidc_client cl = {0};
     if (eb__oidc_client_auth(r, &cl) != 0)
         return 0;
     const char *token = eb__oidc_param(r, "token");
@@ -317,7 +319,7 @@ int eb_oidc_introspect_handler(struct eb_req *r)
 {
     if (!eb__oidc_is_form(r))
         return eb__oidc_json_error(r, 400, "invalid_request", "form body required");
-    struct eb_oidc_client cl;
+    struct eb_oidc_client cl = {0};
     if (eb__oidc_client_auth(r, &cl) != 0)
         return 0;
     if (cl.is_public)
