@@ -32,8 +32,8 @@ static int setup(void **state)
     struct eb_caller sys = {.system = 1, .no_audit = 1};
     struct eb_org city = {.kind = EB_ORG_CITY, .name = "示范市", .division_code = "370200"};
     assert_int_equal(eb_store_org_create(w.db, &sys, &city, &w.city), 0);
-    struct eb_org d = {.kind = EB_ORG_DISTRICT, .parent_id = w.city, .name = "一区",
-                       .division_code = "370202"};
+    struct eb_org d = {
+        .kind = EB_ORG_DISTRICT, .parent_id = w.city, .name = "一区", .division_code = "370202"};
     assert_int_equal(eb_store_org_create(w.db, &sys, &d, &w.district), 0);
     return 0;
 }
@@ -80,9 +80,14 @@ static void helpers_match_exactly(void **state)
 static void codes_are_taken_once(void **state)
 {
     (void)state;
-    struct eb_oidc_code c = {.code_hash = "h1", .client_id = "app", .account_id = 5,
-                             .redirect_uri = "https://a.test/cb", .scope = "openid",
-                             .sid = "s", .auth_time = 100, .expires_at = 200};
+    struct eb_oidc_code c = {.code_hash = "h1",
+                             .client_id = "app",
+                             .account_id = 5,
+                             .redirect_uri = "https://a.test/cb",
+                             .scope = "openid",
+                             .sid = "s",
+                             .auth_time = 100,
+                             .expires_at = 200};
     assert_int_equal(eb_store_oidc_code_create(w.db, &c), 0);
     struct eb_oidc_code out;
     assert_int_equal(eb_store_oidc_code_take(w.db, "h1", w.a, &out), 0);
@@ -98,9 +103,16 @@ static void codes_are_taken_once(void **state)
 static void refresh_rotates_once_and_families_revoke(void **state)
 {
     (void)state;
-    struct eb_oidc_token t = {.token_hash = "r1", .kind = EB_OIDC_REFRESH, .client_id = "app",
-                              .account_id = 5, .scope = "openid", .sid = "s1", .family_id = "f",
-                              .code_hash = "h1", .expires_at = 9999999999, .created_at = 100};
+    struct eb_oidc_token t = {.token_hash = "r1",
+                              .kind = EB_OIDC_REFRESH,
+                              .client_id = "app",
+                              .account_id = 5,
+                              .scope = "openid",
+                              .sid = "s1",
+                              .family_id = "f",
+                              .code_hash = "h1",
+                              .expires_at = 9999999999,
+                              .created_at = 100};
     assert_int_equal(eb_store_oidc_token_create(w.db, &t), 0);
     t.token_hash = "a1";
     t.kind = EB_OIDC_ACCESS;
@@ -137,9 +149,12 @@ static void apps_are_scoped(void **state)
 {
     (void)state;
     struct eb_caller sys = {.system = 1};
-    struct eb_oidc_client c = {.client_id = "dist-app", .name = "区应用",
-                               .redirect_uris = "https://a.test/cb", .is_public = 1,
-                               .org_id = w.district, .roles = 1u << EB_ROLE_STUDENT};
+    struct eb_oidc_client c = {.client_id = "dist-app",
+                               .name = "区应用",
+                               .redirect_uris = "https://a.test/cb",
+                               .is_public = 1,
+                               .org_id = w.district,
+                               .roles = 1u << EB_ROLE_STUDENT};
     assert_int_equal(eb_store_oidc_client_create(w.db, &sys, &c), 0);
     assert_int_equal(eb_store_oidc_client_create(w.db, &sys, &c), EB_EEXIST);
     struct eb_oidc_client bad = c;
