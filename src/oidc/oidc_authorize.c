@@ -314,6 +314,12 @@ int eb_oidc_authorize_handler(struct eb_req *r)
             return redirect_error(r, redirect_uri, "login_required", NULL);
         return to_login(r, 0, NULL, NULL);
     }
+    /* An account still on its one-time code must choose a password before any app sees it. */
+    if (r->account && r->account->must_change_password) {
+        if (p_none)
+            return redirect_error(r, redirect_uri, "interaction_required", NULL);
+        return to_login(r, 0, NULL, NULL);
+    }
     struct eb_session sess;
     int rc = eb_store_session_get(r->db, r->session_hash, r->arena, &sess, NULL);
     if (rc)

@@ -429,3 +429,25 @@ test('no token, code or secret reaches the server log', async () => {
   assert.doesNotMatch(log, /code=|access_token|refresh_token|client_secret|Bearer/);
   for (const app of Object.values(apps)) if (app.client_secret) assert.ok(!log.includes(app.client_secret));
 });
+
+test('an account still on its one-time password gets no code until it chooses a password', async () => {
+  const login = `fresh.${tag}`;
+  expectStatus(await admin.post('/api/v1/accounts', {
+    login, password: 'Initial-pass-2026', display_name: '新教师',
+    roles: [{ role: 'teacher', org_id: ids.schoolA }],
+  }), 201);
+  const user = new Client(srv.base);
+  const s = await user.mustLogin(login, 'Initial-pass-2026');
+  assert.equal(s.user.must_change_password, true);
+  const q = { client_id: apps.rs.client_id, redirect_uri: CB, response_type: 'code', scope: 'openid', state: 'm',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' };
+  const none = await user.get(`/oidc/authorize?${form({ ...q, prompt: 'none' })}`);
+  const loc = new URL(none.headers.get('location'));
+  assert.equal(loc.searchParams.get('error'), 'interaction_required');
+  assert.equal(loc.searchParams.get('code'), null);
+  const page = await user.get(`/oidc/authorize?${form(q)}`);
+  assert.equal(new URL(page.headers.get('location'), srv.base).pathname, '/login', 'sent to the portal first');
+  expectStatus(await user.put('/api/v1/me/password', { old_password: 'Initial-pass-2026', new_password: 'Chosen-pass-2026' }), 200);
+  const after = await user.get(`/oidc/authorize?${form(q)}`);
+  assert.ok(new URL(after.headers.get('location')).searchParams.get('code'), 'a code once the password is chosen');
+});
