@@ -248,19 +248,9 @@ int eb_store_account_by_login(struct eb_db *db, const char *login, struct eb_are
     return rc;
 }
 
-int eb_store_account_get(struct eb_db *db, const struct eb_caller *c, int64_t id,
-                         struct eb_arena *a, struct eb_account *out)
+static int account_read(struct eb_db *db, int64_t id, struct eb_arena *a, struct eb_account *out)
 {
     struct eb__q q;
-    memset(out, 0, sizeof(*out));
-    if (!c->system && c->account_id != id) {
-        int all = 0, any = 0;
-        int rc = account_scope(db, c, id, &all, &any);
-        if (rc != 0)
-            return rc;
-        if (!any)
-            return EB_ENOTFOUND;
-    }
     eb__q_start(db, SQL_ACCOUNT_GET, &q);
     eb__q_int(&q, id);
     int rc = eb__q_step(&q);
@@ -272,6 +262,21 @@ int eb_store_account_get(struct eb_db *db, const struct eb_caller *c, int64_t id
     }
     eb__q_end(&q);
     return rc;
+}
+
+int eb_store_account_get(struct eb_db *db, const struct eb_caller *c, int64_t id,
+                         struct eb_arena *a, struct eb_account *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!c->system && c->account_id != id) {
+        int all = 0, any = 0;
+        int rc = account_scope(db, c, id, &all, &any);
+        if (rc != 0)
+            return rc;
+        if (!any)
+            return EB_ENOTFOUND;
+    }
+    return account_read(db, id, a, out);
 }
 
 int eb_store_account_set_password(struct eb_db *db, const struct eb_caller *c, int64_t id,
@@ -563,22 +568,6 @@ static int manages(struct eb_db *db, const struct eb_caller *c, int64_t id,
     rc = eb__q_step(&q);
     eb__q_end(&q);
     return rc == EB__STORE_ROW ? 0 : rc < 0 ? rc : EB_ENOTFOUND;
-}
-
-static int account_read(struct eb_db *db, int64_t id, struct eb_arena *a, struct eb_account *out)
-{
-    struct eb__q q;
-    eb__q_start(db, SQL_ACCOUNT_GET, &q);
-    eb__q_int(&q, id);
-    int rc = eb__q_step(&q);
-    if (rc == EB__STORE_ROW) {
-        read_account(&q, a, out);
-        rc = 0;
-    } else if (rc == EB__STORE_DONE) {
-        rc = EB_ENOTFOUND;
-    }
-    eb__q_end(&q);
-    return rc;
 }
 
 static int end_sessions(struct eb_db *db, int64_t account_id)
