@@ -7,6 +7,7 @@
 #define EB_AUTH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/http.h"
 
@@ -30,6 +31,18 @@ int eb_auth_resolve(struct eb_req *r);
 /** 0 when the X-CSRF-Token header equals the session's token (constant time), else
  * EB_EDENIED. */
 int eb_auth_check_csrf(const struct eb_req *r);
+
+struct eb_db;
+
+/*
+ * Client-authentication throttling for the OIDC token endpoints (auth_throttle.c): the
+ * escalating delays of failed logins, keyed by client id and client address; never a lock.
+ */
+int eb_auth_client_throttle_check(struct eb_db *db, const char *client_id, const char *addr,
+                                  int64_t now, int64_t *wait_s);
+int eb_auth_client_throttle_fail(struct eb_db *db, const char *client_id, const char *addr,
+                                 int64_t now);
+int eb_auth_client_throttle_success(struct eb_db *db, const char *client_id, const char *addr);
 
 /* Handlers (auth_routes.c). */
 int eb_auth_login_handler(struct eb_req *r);    /* POST /api/v1/session */

@@ -24,10 +24,17 @@ struct policy {
     int uses_login, uses_addr;
 };
 
-static const struct policy policies[] = {
+static const struct policy login_policies[] = {
     {"la:", 5, 15 * 60, 1, 1},
     {"a:", 30, 5 * 60, 0, 1},
     {"l:", 50, 60, 1, 0},
+};
+
+/* A wrong client secret at the OIDC token endpoints counts like a failed login, keyed by the
+ * client id and the client address, so that guessing one client's secret never slows another
+ * client (or the same client's server at another address) down. */
+static const struct policy client_policies[] = {
+    {"ca:", 5, 15 * 60, 1, 1},
 };
 
 int64_t eb__auth_throttle_delay(int64_t failures, int64_t free_attempts, int64_t cap_s)
@@ -48,13 +55,13 @@ static void make_key(char *key, size_t size, const struct policy *p, const char 
              p->uses_login && p->uses_addr ? "|" : "", p->uses_addr ? addr : "");
 }
 
-int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *addr, int64_t now,
-                            int64_t *wait_s)
+static int throttle_check(struct eb_db *db, const struct policy *pol, size_t n, const char *login,
+                          const char *addr, int64_t now, int64_t *wait_s)
 {
     *wait_s = 0;
-    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         char key[512];
-        make_key(key, sizeof(key), &policies[i], login, addr);
+        make_key(key, sizeof(key), &pol[i], login, addr);
         int64_t count = 0, last = 0;
         int rc = eb_store_throttle_get(db, key, &count, &last);
         if (rc == EB_ENOTFOUND)
@@ -63,8 +70,7 @@ int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *add
             return rc;
         if (now - last > WINDOW_S)
             continue;
-        int64_t delay =
-            eb__auth_throttle_delay(count, policies[i].free_attempts, policies[i].cap_s);
+        int64_t delay = eb__auth_throttle_delay(count, pol[i].free_attempts, pol[i].cap_s);
         int64_t wait = last + delay - now;
         if (wait > *wait_s)
             *wait_s = wait;
@@ -72,11 +78,12 @@ int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *add
     return 0;
 }
 
-int eb__auth_throttle_fail(struct eb_db *db, const char *login, const char *addr, int64_t now)
+static int throttle_fail(struct eb_db *db, const struct policy *pol, size_t n, const char *login,
+                         const char *addr, int64_t now)
 {
-    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+    for (size_t i = 0; i < n; i++) {
         char key[512];
-        make_key(key, sizeof(key), &policies[i], login, addr);
+        make_key(key, sizeof(key), &pol[i], login, addr);
         int64_t count = 0, last = 0;
         int rc = eb_store_throttle_get(db, key, &count, &last);
         if (rc == 0 && now - last > WINDOW_S)
@@ -88,17 +95,53 @@ int eb__auth_throttle_fail(struct eb_db *db, const char *login, const char *addr
     return 0;
 }
 
-int eb__auth_throttle_success(struct eb_db *db, const char *login, const char *addr)
+static int throttle_success(struct eb_db *db, const struct policy *pol, size_t n, const char *login,
+                            const char *addr)
 {
     /* Success clears this login's counters; the address counter keeps counting other logins. */
-    for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
-        if (!policies[i].uses_login)
+    for (size_t i = 0; i < n; i++) {
+        if (!pol[i].uses_login)
             continue;
         char key[512];
-        make_key(key, sizeof(key), &policies[i], login, addr);
+        make_key(key, sizeof(key), &pol[i], login, addr);
         int rc = eb_store_throttle_clear(db, key);
         if (rc && rc != EB_ENOTFOUND)
             return rc;
     }
     return 0;
+}
+
+#define NPOL(a) (sizeof(a) / sizeof((a)[0]))
+
+int eb__auth_throttle_check(struct eb_db *db, const char *login, const char *addr, int64_t now,
+                            int64_t *wait_s)
+{
+    return throttle_check(db, login_policies, NPOL(login_policies), login, addr, now, wait_s);
+}
+
+int eb__auth_throttle_fail(struct eb_db *db, const char *login, const char *addr, int64_t now)
+{
+    return throttle_fail(db, login_policies, NPOL(login_policies), login, addr, now);
+}
+
+int eb__auth_throttle_success(struct eb_db *db, const char *login, const char *addr)
+{
+    return throttle_success(db, login_policies, NPOL(login_policies), login, addr);
+}
+
+int eb_auth_client_throttle_check(struct eb_db *db, const char *client_id, const char *addr,
+                                  int64_t now, int64_t *wait_s)
+{
+    return throttle_check(db, client_policies, NPOL(client_policies), client_id, addr, now, wait_s);
+}
+
+int eb_auth_client_throttle_fail(struct eb_db *db, const char *client_id, const char *addr,
+                                 int64_t now)
+{
+    return throttle_fail(db, client_policies, NPOL(client_policies), client_id, addr, now);
+}
+
+int eb_auth_client_throttle_success(struct eb_db *db, const char *client_id, const char *addr)
+{
+    return throttle_success(db, client_policies, NPOL(client_policies), client_id, addr);
 }

@@ -2,11 +2,13 @@
 #include "oidc/oidc_int.h"
 
 #include "app.h"
+#include "auth/auth.h"
 #include "core/err.h"
 #include "http/http_int.h"
 
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -237,25 +239,42 @@ int eb__oidc_client_auth(struct eb_req *r, struct eb_oidc_client *out)
         id = eb__oidc_param(r, "client_id");
         secret = eb__oidc_param(r, "client_secret");
     }
-    if (!id || eb_store_oidc_client_get(r->db, id, r->arena, out) != 0)
+    if (!id)
         goto fail;
+    /* A throttled client is refused before its secret is looked at, so guessing gains nothing
+     * while the delay runs. */
+    int64_t now = (int64_t)time(NULL), wait_s = 0;
+    if (eb_auth_client_throttle_check(r->db, id, r->client_addr, now, &wait_s) != 0)
+        goto fail;
+    if (wait_s > 0) {
+        eb_http_add_header(r, "Retry-After", eb_arena_printf(r->arena, "%lld", (long long)wait_s));
+        eb__oidc_json_error(r, 429, "temporarily_unavailable",
+                            "too many failed client authentications; retry later");
+        return EB_EAUTH;
+    }
+    if (eb_store_oidc_client_get(r->db, id, r->arena, out) != 0)
+        goto fail_counted;
     /* A client id given twice must name the same client. */
     const char *body_id = basic ? eb__oidc_param(r, "client_id") : NULL;
     if (body_id && strcmp(body_id, id) != 0)
-        goto fail;
+        goto fail_counted;
     if (out->is_public) {
         /* Public clients authenticate with nothing (their PKCE verifier proves the code). */
         if (secret && *secret)
-            goto fail;
+            goto fail_counted;
         return 0;
     }
     if (!secret || !out->secret_hash)
-        goto fail;
+        goto fail_counted;
     char hex[65];
     eb__oidc_hash(secret, hex);
     if (strlen(out->secret_hash) != 64 || sodium_memcmp(hex, out->secret_hash, 64) != 0)
-        goto fail;
+        goto fail_counted;
+    (void)eb_auth_client_throttle_success(r->db, id, r->client_addr);
     return 0;
+fail_counted:
+    /* A failed counter update must not turn a wrong secret into a server error. */
+    (void)eb_auth_client_throttle_fail(r->db, id, r->client_addr, now);
 fail:
     /* RFC 6749 5.2: invalid_client, 401 with a challenge when the client tried Basic. */
     if (basic)

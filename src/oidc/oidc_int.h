@@ -42,6 +42,14 @@ int eb__oidc_json(struct eb_req *r, int status, json_t *doc);
  */
 int eb__oidc_client_auth(struct eb_req *r, struct eb_oidc_client *out);
 
+/**
+ * Back-Channel Logout 1.0: signs a logout token for every client of client_ids that has an
+ * http(s) backchannel_logout_uri and POSTs them from a detached thread (2 s timeout, one
+ * retry), so the caller's answer never waits for a relying party. Logs client id and status.
+ */
+void eb__oidc_backchannel_logout(struct eb_req *r, int64_t account_id, const char *sid,
+                                 const char **client_ids, size_t n);
+
 /** The bearer access token of a request (Authorization header, or access_token in a form
  * body); NULL when none. */
 const char *eb__oidc_bearer(const struct eb_req *r);

@@ -16,7 +16,6 @@ int eb_oidc_session_ended(struct eb_req *r, int64_t account_id, const char *sess
     char sid[33];
     size_t n = 0;
     const char **clients = NULL;
-    (void)account_id;
     if (!session_hash)
         return 0;
     eb_oidc_sid(session_hash, sid);
@@ -26,9 +25,7 @@ int eb_oidc_session_ended(struct eb_req *r, int64_t account_id, const char *sess
         rc = eb_store_oidc_session_clients(r->db, sid, 1, r->arena, &n, &clients);
     if (rc)
         return rc;
-    /* The logout tokens themselves are not delivered yet (docs/internals/oidc.md). */
-    for (size_t i = 0; i < n; i++)
-        eb_info("oidc: session ended for client %s", clients[i]);
+    eb__oidc_backchannel_logout(r, account_id, sid, clients, n);
     return 0;
 }
 
