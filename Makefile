@@ -84,7 +84,9 @@ setup-test:
 web: setup
 	@tools/build_web.sh
 
-run: setup web build/edubrain
+# The build runs in a new make so that pkg-config sees the libraries set-up just installed.
+run: setup web
+	$(MAKE) build/edubrain
 	@if [ ! -f "$(DB)" ]; then build/edubrain demo --db "$(DB)" --scale city --admin-password "$${EDUBRAIN_ADMIN_PASSWORD:-edubrain-admin}" --demo-password "$${EDUBRAIN_DEMO_PASSWORD:-edubrain-demo}"; fi
 	build/edubrain serve --db "$(DB)" --listen $(LISTEN) --web web/dist
 
