@@ -51,4 +51,5 @@ npm_install() { # dir: install exactly what package-lock.json says, once per loc
 }
 npm_install web
 [ "$what" = test ] && npm_install tests
+[ "$what" = bench ] && npm_install bench
 exit 0
