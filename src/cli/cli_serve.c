@@ -132,7 +132,10 @@ int eb_cli_serve(int argc, char **argv)
     if (!cfg.web_dir && access("web/dist/index.html", R_OK) == 0)
         cfg.web_dir = "web/dist";
 
-    struct eb_store *st = eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads);
+    /* A request holds one connection for its whole life; the one more is for the signing keys'
+     * reload (one thread at a time, see eb_keys_refresh), which a request that signs may start
+     * while holding its own: without it, all workers signing at once would wait forever. */
+    struct eb_store *st = eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads + 1);
     if (!st)
         return 1;
     struct eb_app app = {.cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL)};
