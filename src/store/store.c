@@ -184,6 +184,16 @@ int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q)
     return 0;
 }
 
+int eb__exec_text(struct eb_db *db, const char *sql, const char *v)
+{
+    struct eb__q q;
+    eb__q_start(db, sql, &q);
+    eb__q_text(&q, v);
+    int rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    return rc < 0 ? rc : 0;
+}
+
 static void q_bound(struct eb__q *q, int rc)
 {
     if (rc != 0 && q->rc == 0)

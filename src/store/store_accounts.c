@@ -279,10 +279,22 @@ int eb_store_account_get(struct eb_db *db, const struct eb_caller *c, int64_t id
     return account_read(db, id, a, out);
 }
 
+/* The one statement that stores a password hash (set by the owner or reset by an admin). */
+static int write_password(struct eb_db *db, int64_t id, const char *hash, int must_change)
+{
+    struct eb__q q;
+    eb__q_start(db, SQL_ACCOUNT_SET_PW, &q);
+    eb__q_text(&q, hash);
+    eb__q_int(&q, must_change ? 1 : 0);
+    eb__q_int(&q, id);
+    int rc = eb__q_exec(&q);
+    eb__q_end(&q);
+    return rc < 0 ? rc : 0;
+}
+
 int eb_store_account_set_password(struct eb_db *db, const struct eb_caller *c, int64_t id,
                                   const char *password_hash, int must_change)
 {
-    struct eb__q q;
     int own = 0, rc;
     if (password_hash == NULL || password_hash[0] == '\0')
         return EB_EINVAL;
@@ -297,13 +309,8 @@ int eb_store_account_set_password(struct eb_db *db, const struct eb_caller *c, i
     rc = eb__tx_enter(db, c, &own);
     if (rc != 0)
         return rc;
-    eb__q_start(db, SQL_ACCOUNT_SET_PW, &q);
-    eb__q_text(&q, password_hash);
-    eb__q_int(&q, must_change ? 1 : 0);
-    eb__q_int(&q, id);
-    rc = eb__q_exec(&q);
-    eb__q_end(&q);
-    if (rc < 0)
+    rc = write_password(db, id, password_hash, must_change);
+    if (rc != 0)
         goto done;
     rc = 0;
     if (!eb__audit_skip(c)) {
@@ -642,7 +649,6 @@ int eb_store_account_reset_password(struct eb_db *db, const struct eb_caller *c,
                                     const char *password_hash, int must_change)
 {
     char where[EB_PATH_MAX];
-    struct eb__q q;
     int own = 0, rc;
     if (password_hash == NULL || password_hash[0] == '\0')
         return EB_EINVAL;
@@ -657,13 +663,8 @@ int eb_store_account_reset_password(struct eb_db *db, const struct eb_caller *c,
         rc = EB_EDENIED;
         goto done;
     }
-    eb__q_start(db, SQL_ACCOUNT_SET_PW, &q);
-    eb__q_text(&q, password_hash);
-    eb__q_int(&q, must_change ? 1 : 0);
-    eb__q_int(&q, id);
-    rc = eb__q_exec(&q);
-    eb__q_end(&q);
-    if (rc < 0)
+    rc = write_password(db, id, password_hash, must_change);
+    if (rc != 0)
         goto done;
     rc = end_sessions(db, id);
     if (rc != 0)
@@ -860,19 +861,9 @@ int eb_store_session_touch(struct eb_db *db, const char *id_hash, int64_t last_s
     return rc < 0 ? rc : 0;
 }
 
-static int exec_text(struct eb_db *db, const char *sql, const char *v)
-{
-    struct eb__q q;
-    eb__q_start(db, sql, &q);
-    eb__q_text(&q, v);
-    int rc = eb__q_exec(&q);
-    eb__q_end(&q);
-    return rc < 0 ? rc : 0;
-}
-
 int eb_store_session_delete(struct eb_db *db, const char *id_hash)
 {
-    return exec_text(db, SQL_SESSION_DELETE, id_hash);
+    return eb__exec_text(db, SQL_SESSION_DELETE, id_hash);
 }
 
 int eb_store_session_delete_account(struct eb_db *db, int64_t account_id)
@@ -931,5 +922,5 @@ int eb_store_throttle_get(struct eb_db *db, const char *key, int64_t *count, int
 
 int eb_store_throttle_clear(struct eb_db *db, const char *key)
 {
-    return exec_text(db, SQL_THROTTLE_CLEAR, key);
+    return eb__exec_text(db, SQL_THROTTLE_CLEAR, key);
 }

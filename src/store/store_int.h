@@ -140,6 +140,8 @@ int eb__q_col_null(struct eb__q *q, int col);
 char *eb__q_col_str(struct eb__q *q, int col, struct eb_arena *a);
 const void *eb__q_col_blob(struct eb__q *q, int col, size_t *len);
 
+/** Runs a cached statement with one text parameter and no rows (deletes, revocations). */
+int eb__exec_text(struct eb_db *db, const char *sql, const char *v);
 /** Runs a whole SQL script (migrations). */
 int eb__db_exec(struct eb_db *db, const char *sql);
 

@@ -510,34 +510,24 @@ int eb_store_oidc_family_rotated_since(struct eb_db *db, const char *family_id,
     return rc < 0 ? rc : 0;
 }
 
-static int exec1(struct eb_db *db, const char *sql, const char *v)
-{
-    struct eb__q q;
-    eb__q_start(db, sql, &q);
-    eb__q_text(&q, v);
-    int rc = eb__q_exec(&q);
-    eb__q_end(&q);
-    return rc < 0 ? rc : 0;
-}
-
 int eb_store_oidc_token_revoke(struct eb_db *db, const char *token_hash)
 {
-    return exec1(db, SQL_TOKEN_REVOKE, token_hash);
+    return eb__exec_text(db, SQL_TOKEN_REVOKE, token_hash);
 }
 
 int eb_store_oidc_revoke_family(struct eb_db *db, const char *family_id)
 {
-    return exec1(db, SQL_REVOKE_FAMILY, family_id);
+    return eb__exec_text(db, SQL_REVOKE_FAMILY, family_id);
 }
 
 int eb_store_oidc_revoke_code(struct eb_db *db, const char *code_hash)
 {
-    return exec1(db, SQL_REVOKE_CODE, code_hash);
+    return eb__exec_text(db, SQL_REVOKE_CODE, code_hash);
 }
 
 int eb_store_oidc_revoke_sid(struct eb_db *db, const char *sid)
 {
-    return exec1(db, SQL_REVOKE_SID, sid);
+    return eb__exec_text(db, SQL_REVOKE_SID, sid);
 }
 
 /* ---- sessions and consents -------------------------------------------------------------- */
@@ -578,7 +568,7 @@ int eb_store_oidc_session_clients(struct eb_db *db, const char *sid, int forget,
     eb__q_end(&q);
     if (rc < 0)
         return rc;
-    return forget ? exec1(db, SQL_SESS_FORGET, sid) : 0;
+    return forget ? eb__exec_text(db, SQL_SESS_FORGET, sid) : 0;
 }
 
 int eb_store_oidc_consent_get(struct eb_db *db, int64_t account_id, const char *client_id,
