@@ -371,6 +371,9 @@ struct eb_session {
     const char *csrf_token;
     int64_t created_at, expires_at, last_seen_at; /* unix seconds */
     const char *client_addr;
+    /* RFC 8176 methods that made the session, space-separated: "pwd" or "pwd otp" (NULL on
+     * create means "pwd"). */
+    const char *amr;
 };
 
 int eb_store_session_create(struct eb_db *db, const struct eb_session *in);

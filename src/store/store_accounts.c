@@ -56,11 +56,11 @@ static const char SQL_GRANTS_OF[] =
 
 static const char SQL_SESSION_INSERT[] =
     "INSERT INTO sessions (id_hash, account_id, csrf_token, created_at, expires_at, last_seen_at,"
-    " client_addr) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    " client_addr, amr) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 /* The session and its account in one statement: every authenticated request runs it. */
 static const char SQL_SESSION_GET[] =
     "SELECT s.id_hash, s.account_id, s.csrf_token, s.created_at, s.expires_at, s.last_seen_at,"
-    " s.client_addr, a.id, a.login, a.display_name, a.person_id, a.must_change_password,"
+    " s.client_addr, s.amr, a.id, a.login, a.display_name, a.person_id, a.must_change_password,"
     " a.disabled, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id"
     " WHERE s.id_hash = ?";
 static const char SQL_SESSION_TOUCH[] =
@@ -815,6 +815,7 @@ int eb_store_session_create(struct eb_db *db, const struct eb_session *in)
     eb__q_int(&q, in->expires_at);
     eb__q_int(&q, in->last_seen_at);
     eb__q_text(&q, in->client_addr);
+    eb__q_text(&q, in->amr ? in->amr : "pwd");
     int rc = eb__q_exec(&q);
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
@@ -838,8 +839,9 @@ int eb_store_session_get(struct eb_db *db, const char *id_hash, struct eb_arena 
         out->expires_at = eb__q_col_int(&q, 4);
         out->last_seen_at = eb__q_col_int(&q, 5);
         out->client_addr = eb__q_col_str(&q, 6, a);
+        out->amr = eb__q_col_str(&q, 7, a);
         if (account != NULL)
-            read_account_at(&q, 7, a, account);
+            read_account_at(&q, 8, a, account);
         rc = 0;
     } else if (rc == EB__STORE_DONE) {
         rc = EB_ENOTFOUND;
