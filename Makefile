@@ -7,12 +7,12 @@
 #   make valgrind   the unit tests without sanitizers under valgrind (not part of make test)
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto libpq libcurl
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto libpq libcurl liboath xlsxwriter
 WERROR  ?= -Werror
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wcast-qual -Wformat=2 -Wvla $(WERROR)
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lpthread -lm
 OPT     ?= -O2 -g
 
 DB      ?= build/demo.db
