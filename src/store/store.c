@@ -167,6 +167,41 @@ static void *cached_stmt(struct eb_db *db, const char *sql, int *rc)
     return stmt;
 }
 
+/*
+ * The writer lock of one_writer backends. A thread that waits longer than the busy timeout
+ * gets EB_EBUSY, as SQLite's own handler would answer; a connection that already holds the
+ * lock (a write inside its transaction) only counts.
+ */
+static int writer_take(struct eb_db *db)
+{
+    if (!db->be->one_writer)
+        return 0;
+    if (db->writing++ > 0)
+        return 0;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int ms = db->store->busy_timeout_ms;
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&db->store->writer, &until) != 0) {
+        db->writing = 0;
+        return EB_EBUSY;
+    }
+    return 0;
+}
+
+static void writer_give(struct eb_db *db)
+{
+    if (!db->be->one_writer || db->writing == 0)
+        return;
+    if (--db->writing == 0)
+        pthread_mutex_unlock(&db->store->writer);
+}
+
 int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q)
 {
     memset(q, 0, sizeof(*q));
@@ -179,8 +214,18 @@ int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q)
     }
     /* A write ends the request's read transaction first: a snapshot that another connection
      * has since written past cannot be upgraded to a write. */
-    if (db->in_read && db->be->stmt_writes && db->be->stmt_writes(q->stmt))
-        eb_db_read_end(db);
+    if (db->be->stmt_writes && db->be->stmt_writes(q->stmt)) {
+        if (db->in_read)
+            eb_db_read_end(db);
+        if (!db->in_tx) {
+            rc = writer_take(db);
+            if (rc != 0) {
+                q->rc = rc;
+                return rc;
+            }
+            q->writing = 1;
+        }
+    }
     return 0;
 }
 
@@ -265,6 +310,10 @@ void eb__q_end(struct eb__q *q)
     if (q->stmt != NULL)
         q->db->be->reset(q->stmt);
     q->stmt = NULL;
+    if (q->writing) {
+        q->writing = 0;
+        writer_give(q->db);
+    }
 }
 
 int64_t eb__q_col_int(struct eb__q *q, int col)
@@ -331,9 +380,14 @@ int eb_db_begin(struct eb_db *db)
     if (db->in_tx)
         return EB_EINVAL;
     eb_db_read_end(db);
-    int rc = db->be->exec(db->conn, db->be->sql_begin);
+    int rc = writer_take(db);
+    if (rc != 0)
+        return rc;
+    rc = db->be->exec(db->conn, db->be->sql_begin);
     if (rc == 0)
         db->in_tx = 1;
+    else
+        writer_give(db);
     return rc;
 }
 
@@ -342,8 +396,10 @@ int eb_db_commit(struct eb_db *db)
     if (!db->in_tx)
         return EB_EINVAL;
     int rc = db->be->exec(db->conn, "COMMIT");
-    if (rc == 0)
+    if (rc == 0) {
         db->in_tx = 0;
+        writer_give(db);
+    }
     return rc;
 }
 
@@ -354,7 +410,9 @@ int eb_db_rollback(struct eb_db *db)
     if (!db->in_tx)
         return 0;
     db->in_tx = 0;
-    return db->be->exec(db->conn, "ROLLBACK");
+    int rc = db->be->exec(db->conn, "ROLLBACK");
+    writer_give(db);
+    return rc;
 }
 
 static const char SQL_SAVEPOINT[] = "SAVEPOINT eb_write";
@@ -532,6 +590,8 @@ int eb_store_open(const char *dsn, const struct eb_store_options *opt, struct eb
     st = eb_xcalloc(1, sizeof(*st));
     pthread_mutex_init(&st->lock, NULL);
     pthread_cond_init(&st->freed, NULL);
+    pthread_mutex_init(&st->writer, NULL);
+    st->busy_timeout_ms = o.busy_timeout_ms;
     /* A URL names a PostgreSQL database; anything else is a SQLite file. */
     st->be = eb__store_is_pg_dsn(dsn) ? &eb__store_pg : &eb__store_sqlite;
     if (st->be == &eb__store_pg && o.key_file == NULL) {
@@ -610,6 +670,7 @@ void eb_store_close(struct eb_store *st)
         st->be->close(st->impl);
     pthread_mutex_destroy(&st->lock);
     pthread_cond_destroy(&st->freed);
+    pthread_mutex_destroy(&st->writer);
     /* The keys must not linger in freed memory. */
     memset(st->pii_key, 0, sizeof(st->pii_key));
     memset(st->blind_key, 0, sizeof(st->blind_key));

@@ -48,7 +48,10 @@ struct eb__store_backend {
      * and tells which statements write (those end the read transaction first). */
     const char *sql_read_begin;
     int (*stmt_writes)(void *stmt);
-    const char *sql_begin;                  /* starts a write transaction */
+    const char *sql_begin; /* starts a write transaction */
+    /* One writer at a time in the whole database (SQLite): the store's threads queue on a
+     * mutex instead of SQLite's busy handler, which sleeps 1 to 100 ms between retries. */
+    int one_writer;
     const struct eb__migration *migrations; /* ends with an entry of version 0 */
 };
 
@@ -78,6 +81,7 @@ struct eb_db {
     void *conn;
     int in_tx;
     int in_read; /* a read transaction of eb_db_read_begin is open */
+    int writing; /* nesting depth of what holds the store's writer lock (one_writer backends) */
     struct eb_db *next_free;
     /* Prepared statements cached per connection, keyed by the address of their SQL text. */
     struct {
@@ -101,6 +105,8 @@ struct eb_store {
     void *impl;
     pthread_mutex_t lock;
     pthread_cond_t freed;
+    pthread_mutex_t writer; /* see eb__store_backend.one_writer */
+    int busy_timeout_ms;
     struct eb_db *free_list;
     struct eb_db **all;
     int n_all;
@@ -117,7 +123,8 @@ struct eb__q {
     struct eb_db *db;
     void *stmt;
     int n_bound;
-    int rc; /* first error, sticky */
+    int rc;      /* first error, sticky */
+    int writing; /* this statement took the writer lock (an autocommit write) */
 };
 
 int eb__q_start(struct eb_db *db, const char *sql, struct eb__q *q /* out */);

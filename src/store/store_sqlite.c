@@ -356,5 +356,6 @@ const struct eb__store_backend eb__store_sqlite = {
     .backup = sq_backup,
     .errmsg = sq_errmsg,
     .sql_begin = "BEGIN IMMEDIATE",
+    .one_writer = 1,
     .migrations = eb__migrations_sqlite,
 };
