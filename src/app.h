@@ -20,7 +20,12 @@ struct eb_config {
     int trust_proxy;      /* take the client address from X-Forwarded-For */
     const char *issuer;   /* OIDC issuer URL, e.g. https://sso.example.edu.cn (no trailing /) */
     int cache_mb;         /* budget of the people-list cache in MiB (0 = off) */
+    int mfa_admins;       /* enum eb_mfa_policy of administrator roles (0: required) */
 };
+
+/* Whether administrator roles (city, district, school admin) must log in with a second factor
+ * (serve --mfa-admins). Zero is "required", so a configuration that forgets it is the safe one. */
+enum eb_mfa_policy { EB_MFA_REQUIRED = 0, EB_MFA_OPTIONAL = 1 };
 
 struct eb_metrics {
     atomic_uint_fast64_t requests;

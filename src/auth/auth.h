@@ -50,4 +50,18 @@ int eb_auth_logout_handler(struct eb_req *r);   /* DELETE /api/v1/session */
 int eb_auth_me_handler(struct eb_req *r);       /* GET /api/v1/me */
 int eb_auth_password_handler(struct eb_req *r); /* PUT /api/v1/me/password */
 
+/**
+ * True when the request's session belongs to an administrator who must log in with a second
+ * factor (serve --mfa-admins required) and whose session was made without one: such a session
+ * opens only the routes flagged EB_ROUTE_MFA_ENROL (enrolment), everything else answers 403
+ * must_enrol_totp, and the OIDC authorization endpoint sends it back to the login page.
+ */
+int eb_auth_must_enrol_totp(const struct eb_req *r);
+
+/* TOTP handlers (auth_totp.c). */
+int eb_auth_totp_begin_handler(struct eb_req *r);   /* POST /api/v1/me/totp */
+int eb_auth_totp_confirm_handler(struct eb_req *r); /* POST /api/v1/me/totp/confirm */
+int eb_auth_totp_disable_handler(struct eb_req *r); /* POST /api/v1/me/totp/disable */
+int eb_auth_totp_reset_handler(struct eb_req *r);   /* DELETE /api/v1/accounts/{id}/totp */
+
 #endif

@@ -40,22 +40,37 @@ static json_t *org_ref(const struct eb_grant *g)
                      eb_json_str_or_null(kind));
 }
 
-/** The session document shared by login and GET /me. */
-static json_t *session_doc(const struct eb_req *r)
+/* The session document shared by login, GET /me and the changes that renew the session. */
+int eb__auth_send_session(struct eb_req *r)
 {
     const struct eb_account *a = r->account;
     json_t *user = json_pack("{s:I, s:s, s:o, s:o, s:b}", "id", (json_int_t)a->id, "login",
                              a->login, "display_name", eb_json_str_or_null(a->display_name),
                              "person_id", a->person_id ? json_integer(a->person_id) : json_null(),
                              "must_change_password", a->must_change_password);
+    int rc = eb__auth_totp_describe(r, user);
+    if (rc) {
+        json_decref(user);
+        return rc;
+    }
     json_t *roles = json_array();
     for (size_t i = 0; i < r->caller.n_grants; i++) {
         const struct eb_grant *g = &r->caller.grants[i];
         json_array_append_new(
             roles, json_pack("{s:s, s:o}", "role", eb_role_name(g->role), "org", org_ref(g)));
     }
-    return json_pack("{s:o, s:o, s:s}", "user", user, "roles", roles, "csrf_token",
-                     r->csrf_token ? r->csrf_token : "");
+    /* RFC 8176 method names as an array, like the amr claim of the ID tokens. */
+    json_t *amr = json_array();
+    const char *m = r->session_amr ? r->session_amr : "pwd";
+    while (*m) {
+        size_t n = strcspn(m, " ");
+        if (n)
+            json_array_append_new(amr, json_stringn(m, n));
+        m += n + (m[n] == ' ');
+    }
+    return eb_http_json(r, 200,
+                        json_pack("{s:o, s:o, s:s, s:o}", "user", user, "roles", roles,
+                                  "csrf_token", r->csrf_token ? r->csrf_token : "", "amr", amr));
 }
 
 static const char *first_grant_path(const struct eb_req *r)
@@ -63,29 +78,48 @@ static const char *first_grant_path(const struct eb_req *r)
     return r->caller.n_grants ? r->caller.grants[0].org_path : NULL;
 }
 
+/* A failed login: counted by the throttle, audited with why when the account exists. */
+static int login_failed(struct eb_req *r, const struct eb_account *acc, const char *login,
+                        int64_t now, const char *why)
+{
+    atomic_fetch_add(&r->app->metrics.logins_failed, 1);
+    int rc = eb__auth_throttle_fail(r->db, login, r->client_addr, now);
+    if (rc)
+        return rc;
+    if (acc->id && acc->password_hash) {
+        /* Filed under the account's first role, so that its administrators see the attempts. */
+        size_t n = 0;
+        struct eb_grant *grants = NULL;
+        eb_store_grants_of(r->db, acc->id, r->arena, &n, &grants);
+        struct eb_caller who = {.account_id = acc->id, .client_addr = r->client_addr};
+        struct eb_audit e = {.action = "session.login_failed",
+                             .object_type = "account",
+                             .object_id = acc->id,
+                             .org_path = n ? grants[0].org_path : NULL,
+                             .after_json = eb_arena_printf(r->arena, "{\"why\":\"%s\"}", why)};
+        eb_store_audit_add(r->db, &who, &e);
+    }
+    return 0;
+}
+
 int eb_auth_login_handler(struct eb_req *r)
 {
     static const struct eb_json_field fields[] = {
         {"login", EB_JSON_STRING, 1, 0, 64},
         {"password", EB_JSON_STRING, 1, 0, 256},
+        {"otp", EB_JSON_STRING, 0, 1, 16},
     };
     const char *why = NULL;
-    if (eb_json_check(r->json, fields, 2, r->arena, &why))
+    if (eb_json_check(r->json, fields, 3, r->arena, &why))
         return eb_http_fail(r, EB_EINVAL, why);
     const char *login = eb_json_str(r->json, "login");
     const char *password = eb_json_str(r->json, "password");
+    const char *otp = eb_json_str(r->json, "otp");
     int64_t now = eb__auth_now();
 
-    int64_t wait_s = 0;
-    int rc = eb__auth_throttle_check(r->db, login, r->client_addr, now, &wait_s);
+    int rc = eb__auth_throttle_gate(r, login, now);
     if (rc)
-        return rc;
-    if (wait_s > 0) {
-        atomic_fetch_add(&r->app->metrics.logins_throttled, 1);
-        eb_http_add_header(r, "Retry-After", eb_arena_printf(r->arena, "%lld", (long long)wait_s));
-        return eb_http_error(r, 429, "throttled",
-                             eb_arena_printf(r->arena, "retry after %lld s", (long long)wait_s));
-    }
+        return rc > 0 ? 0 : rc;
 
     struct eb_account acc = {0};
     rc = eb_store_account_by_login(r->db, login, r->arena, &acc);
@@ -99,25 +133,29 @@ int eb_auth_login_handler(struct eb_req *r)
         ok = eb_auth_password_verify(acc.password_hash, password) == 0 && !acc.disabled;
     }
     if (!ok) {
-        atomic_fetch_add(&r->app->metrics.logins_failed, 1);
-        rc = eb__auth_throttle_fail(r->db, login, r->client_addr, now);
-        if (rc)
-            return rc;
-        if (acc.id && acc.password_hash) {
-            struct eb_caller who = {.account_id = acc.id, .client_addr = r->client_addr};
-            struct eb_audit e = {
-                .action = "session.login_failed", .object_type = "account", .object_id = acc.id};
-            eb_store_audit_add(r->db, &who, &e);
-        }
-        return eb_http_error(r, 401, "bad_credentials", NULL);
+        rc = login_failed(r, &acc, login, now, "bad_password");
+        return rc ? rc : eb_http_error(r, 401, "bad_credentials", NULL);
     }
+    /* The second factor. Asking for it is not a failure (the login form asks in two steps), but
+     * it clears no counter either: only a complete login does, so that a known password cannot
+     * reset the throttle of someone guessing codes. */
+    const char *amr = NULL;
+    rc = eb__auth_totp_login(r, acc.id, otp, &amr, &why);
+    if (rc == EB_EAUTH && strcmp(why, "otp_required") == 0)
+        return eb_http_error(r, 401, "otp_required", NULL);
+    if (rc == EB_EAUTH) {
+        rc = login_failed(r, &acc, login, now, why);
+        return rc ? rc : eb_http_error(r, 401, "bad_otp", NULL);
+    }
+    if (rc)
+        return rc;
     rc = eb__auth_throttle_success(r->db, login, r->client_addr);
     if (rc)
         return rc;
     /* A session that was already open in this browser ends: a new id at every login. */
     if (r->session_hash)
         eb_store_session_delete(r->db, r->session_hash);
-    rc = eb__auth_session_start(r, acc.id);
+    rc = eb__auth_session_start(r, acc.id, amr);
     if (rc)
         return rc;
     rc = eb__auth_load_caller(r, acc.id);
@@ -129,7 +167,7 @@ int eb_auth_login_handler(struct eb_req *r)
                          .org_path = first_grant_path(r)};
     eb_store_audit_add(r->db, &r->caller, &e);
     atomic_fetch_add(&r->app->metrics.logins_ok, 1);
-    return eb_http_json(r, 200, session_doc(r));
+    return eb__auth_send_session(r);
 }
 
 int eb_auth_logout_handler(struct eb_req *r)
@@ -153,7 +191,7 @@ int eb_auth_logout_handler(struct eb_req *r)
 
 int eb_auth_me_handler(struct eb_req *r)
 {
-    return eb_http_json(r, 200, session_doc(r));
+    return eb__auth_send_session(r);
 }
 
 /* PUT /api/v1/me/password: the owner changes their password (old one required). */
@@ -168,12 +206,24 @@ int eb_auth_password_handler(struct eb_req *r)
         return eb_http_fail(r, EB_EINVAL, why);
     const char *old_pw = eb_json_str(r->json, "old_password");
     const char *new_pw = eb_json_str(r->json, "new_password");
+    const char *login = r->account->login;
+    int64_t now = eb__auth_now();
+    /* The old password is checked here: throttled like the login, so that a session left open
+     * on a shared PC is no fast way to guess it. */
+    int rc = eb__auth_throttle_gate(r, login, now);
+    if (rc)
+        return rc > 0 ? 0 : rc;
     struct eb_account acc = {0};
-    int rc = eb_store_account_by_login(r->db, r->account->login, r->arena, &acc);
+    rc = eb_store_account_by_login(r->db, login, r->arena, &acc);
     if (rc)
         return rc;
-    if (eb_auth_password_verify(acc.password_hash, old_pw) != 0)
-        return eb_http_error(r, 400, "bad_old_password", NULL);
+    if (eb_auth_password_verify(acc.password_hash, old_pw) != 0) {
+        rc = eb__auth_throttle_fail(r->db, login, r->client_addr, now);
+        return rc ? rc : eb_http_error(r, 400, "bad_old_password", NULL);
+    }
+    rc = eb__auth_throttle_success(r->db, login, r->client_addr);
+    if (rc)
+        return rc;
     if (eb_auth_password_check_rules(new_pw, &why))
         return eb_http_error(r, 400, why, NULL);
     if (strcmp(old_pw, new_pw) == 0)
@@ -190,8 +240,9 @@ int eb_auth_password_handler(struct eb_req *r)
     rc = eb_store_session_delete_account(r->db, acc.id);
     if (rc && rc != EB_ENOTFOUND)
         return rc;
-    rc = eb__auth_session_start(r, acc.id);
+    /* The new session keeps the methods this one was made with. */
+    rc = eb__auth_session_start(r, acc.id, r->session_amr);
     if (rc)
         return rc;
-    return eb_http_json(r, 200, session_doc(r));
+    return eb__auth_send_session(r);
 }

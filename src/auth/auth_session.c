@@ -103,6 +103,7 @@ int eb_auth_resolve(struct eb_req *r)
         return rc;
     r->session_hash = hash;
     r->csrf_token = s.csrf_token;
+    r->session_amr = s.amr ? s.amr : "pwd";
     if (now - s.last_seen_at >= TOUCH_INTERVAL_S)
         eb_store_session_touch(r->db, hash, now, now + r->app->cfg->session_ttl_s);
     return 0;
@@ -119,7 +120,7 @@ int eb_auth_check_csrf(const struct eb_req *r)
     return 0;
 }
 
-int eb__auth_session_start(struct eb_req *r, int64_t account_id)
+int eb__auth_session_start(struct eb_req *r, int64_t account_id, const char *amr)
 {
     char token[64], csrf[64], hash[65];
     eb__auth_random_token(token, sizeof(token));
@@ -134,17 +135,19 @@ int eb__auth_session_start(struct eb_req *r, int64_t account_id)
         .last_seen_at = now,
         .expires_at = now + r->app->cfg->session_ttl_s,
         .client_addr = r->client_addr,
+        .amr = amr ? amr : "pwd",
     };
     int rc = eb_store_session_create(r->db, &s);
     if (rc)
         return rc;
     r->session_hash = eb_arena_strdup(r->arena, hash);
     r->csrf_token = eb_arena_strdup(r->arena, csrf);
+    r->session_amr = eb_arena_strdup(r->arena, s.amr);
     /* No Max-Age: the cookie ends with the browser; the server enforces the expiry. */
     const char *cookie =
         eb_arena_printf(r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", EB_SESSION_COOKIE,
                         token, r->tls || r->app->cfg->secure_cookies ? "; Secure" : "");
-    if (!cookie || !r->session_hash || !r->csrf_token)
+    if (!cookie || !r->session_hash || !r->csrf_token || !r->session_amr)
         return EB_ETOOBIG;
     eb_http_add_header(r, "Set-Cookie", cookie);
     return 0;

@@ -12,8 +12,10 @@
  * server processes share them.
  */
 #include "auth/auth_int.h"
+#include "app.h"
 #include "core/err.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #define WINDOW_S (15 * 60)
@@ -144,4 +146,20 @@ int eb_auth_client_throttle_fail(struct eb_db *db, const char *client_id, const 
 int eb_auth_client_throttle_success(struct eb_db *db, const char *client_id, const char *addr)
 {
     return throttle_success(db, client_policies, NPOL(client_policies), client_id, addr);
+}
+
+int eb__auth_throttle_gate(struct eb_req *r, const char *key, int64_t now)
+{
+    int64_t wait_s = 0;
+    int rc = eb__auth_throttle_check(r->db, key, r->client_addr, now, &wait_s);
+    if (rc)
+        return rc;
+    if (wait_s <= 0)
+        return 0;
+    if (r->app)
+        atomic_fetch_add(&r->app->metrics.logins_throttled, 1);
+    eb_http_add_header(r, "Retry-After", eb_arena_printf(r->arena, "%lld", (long long)wait_s));
+    eb_http_error(r, 429, "throttled",
+                  eb_arena_printf(r->arena, "retry after %lld s", (long long)wait_s));
+    return 1;
 }

@@ -63,13 +63,17 @@ int eb_oidc_discovery_handler(struct eb_req *r)
     json_object_set_new(
         doc, "scopes_supported",
         STRINGS("openid", "profile", "email", "phone", "address", "edubrain", "offline_access"));
+    /* Every claim an ID token or userinfo may hold (src/oidc/oidc_userinfo.c, oidc_token.c).
+     * email and address are listed because their scopes are accepted, though no account keeps
+     * them yet (Discovery 3: the OP "MAY be able to supply values"). */
     json_object_set_new(doc, "claims_supported",
                         STRINGS("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr",
-                                "amr", "azp", "sid", "name", "preferred_username", "nickname",
-                                "given_name", "family_name", "gender", "birthdate", "locale",
-                                "zoneinfo", "updated_at", "email", "email_verified", "phone_number",
+                                "amr", "azp", "sid", "at_hash", "name", "preferred_username",
+                                "locale", "zoneinfo", "email", "email_verified", "phone_number",
                                 "phone_number_verified", "address", "roles", "org_path",
-                                "school_code", "grade", "class", "student_no"));
+                                "school_code", "school", "grade", "class", "student_no"));
+    /* "1": a password; "2": a password and a second factor (TOTP). */
+    json_object_set_new(doc, "acr_values_supported", STRINGS("1", "2"));
     json_object_set_new(doc, "claim_types_supported", STRINGS("normal"));
     json_object_set_new(doc, "claims_parameter_supported", json_true());
     json_object_set_new(doc, "request_parameter_supported", json_false());

@@ -22,13 +22,16 @@ static void usage(FILE *f)
           "                        [--launch-url URL] [--post-logout-uri URI]...\n"
           "                        [--backchannel-logout-uri URI] [--alg RS256|ES256|EdDSA]\n"
           "                        [--category C] [--description D] [--icon URL]\n"
+          "                        [--roster-read]\n"
           "       edubrain app list --db PATH\n"
           "       edubrain app rm --db PATH --client-id ID\n"
           "\n"
           "Redirect URIs are matched byte for byte; repeat --redirect-uri for several.\n"
           "A confidential app without --secret gets a generated one, printed once. A secret\n"
           "of '-' is read from standard input (keeps it out of the process list). --org is the\n"
-          "org the app belongs to (default 1, the city): its users see the app.\n",
+          "org the app belongs to (default 1, the city): its users see the app.\n"
+          "--roster-read lets a confidential app read the rosters of that org's subtree\n"
+          "(orgs, classes, people; never ID numbers) with a client_credentials token.\n",
           f);
 }
 
@@ -36,7 +39,7 @@ struct args {
     const char *db, *key_file, *name, *client_id, *secret, *launch_url, *bc_uri, *alg;
     const char *category, *description, *icon;
     const char *uris[MAX_URIS], *pl_uris[MAX_URIS];
-    int n_uris, n_pl_uris, is_public, first_party;
+    int n_uris, n_pl_uris, is_public, first_party, roster_read;
     int64_t org;
 };
 
@@ -59,6 +62,7 @@ static int parse(int argc, char **argv, struct args *a)
         {"category", required_argument, 0, 'C'},
         {"description", required_argument, 0, 'D'},
         {"icon", required_argument, 0, 'I'},
+        {"roster-read", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -95,6 +99,9 @@ static int parse(int argc, char **argv, struct args *a)
             break;
         case 'F':
             a->first_party = 1;
+            break;
+        case 'R':
+            a->roster_read = 1;
             break;
         case 'o': {
             long long v = strtoll(optarg, &end, 10);
@@ -203,6 +210,7 @@ static int app_add(struct eb_store *st, const struct args *a)
         .id_token_alg = a->alg ? a->alg : "RS256",
         .backchannel_logout_uri = a->bc_uri,
         .org_id = a->org,
+        .roster_read = a->roster_read,
     };
     struct eb_caller sys = {.system = 1, .client_addr = "cli"};
     struct eb_db *db = eb_store_acquire(st);

@@ -28,7 +28,8 @@ static void usage(FILE *f)
 {
     fputs("usage: edubrain serve --db PATH [--listen HOST:PORT] [--web DIR] [--threads N]\n"
           "                      [--key-file PATH] [--secure-cookies] [--session-ttl SECONDS]\n"
-          "                      [--issuer URL]\n"
+          "                      [--issuer URL] [--mfa-admins required|optional]\n"
+          "                      [--tls-cert FILE --tls-key FILE]\n"
           "\n"
           "  --db PATH          the database (a SQLite file)\n"
           "  --listen HOST:PORT address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
@@ -39,7 +40,12 @@ static void usage(FILE *f)
           "  --session-ttl S    idle session lifetime in seconds (default 28800)\n"
           "  --cache-mb N       memory for cached people lists (default 64; 0 = off)\n"
           "  --issuer URL       OpenID Connect issuer, the public URL of this server without a\n"
-          "                     trailing / (default http://HOST:PORT of --listen)\n",
+          "                     trailing / (default http(s)://HOST:PORT of --listen)\n"
+          "  --tls-cert FILE    serve HTTPS with this PEM certificate (chain) ...\n"
+          "  --tls-key FILE     ... and its PEM private key (normally TLS ends at the load\n"
+          "                     balancer in front; see docs/SCALING.md)\n"
+          "  --mfa-admins P     whether city, district and school administrators must log in\n"
+          "                     with a TOTP second factor: required (default) or optional\n",
           f);
 }
 
@@ -55,6 +61,9 @@ int eb_cli_serve(int argc, char **argv)
         {"session-ttl", required_argument, 0, 'T'},
         {"cache-mb", required_argument, 0, 'c'},
         {"issuer", required_argument, 0, 'i'},
+        {"mfa-admins", required_argument, 0, 'M'},
+        {"tls-cert", required_argument, 0, 'C'},
+        {"tls-key", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -66,6 +75,7 @@ int eb_cli_serve(int argc, char **argv)
         .session_max_s = 24 * 3600,
         .cache_mb = 64,
     };
+    const char *tls_cert = NULL, *tls_key = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -108,6 +118,22 @@ int eb_cli_serve(int argc, char **argv)
         case 'i':
             cfg.issuer = optarg;
             break;
+        case 'M':
+            if (strcmp(optarg, "required") == 0) {
+                cfg.mfa_admins = EB_MFA_REQUIRED;
+            } else if (strcmp(optarg, "optional") == 0) {
+                cfg.mfa_admins = EB_MFA_OPTIONAL;
+            } else {
+                fprintf(stderr, "edubrain serve: --mfa-admins must be required or optional\n");
+                return 2;
+            }
+            break;
+        case 'C':
+            tls_cert = optarg;
+            break;
+        case 'K':
+            tls_key = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -129,6 +155,10 @@ int eb_cli_serve(int argc, char **argv)
             return 2;
         }
     }
+    if (!tls_cert != !tls_key) {
+        fprintf(stderr, "edubrain serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     if (!cfg.web_dir && access("web/dist/index.html", R_OK) == 0)
         cfg.web_dir = "web/dist";
 
@@ -148,8 +178,11 @@ int eb_cli_serve(int argc, char **argv)
         eb_store_close(st);
         return 1;
     }
-    struct eb_http_options hopt = {
-        .listen = cfg.listen, .threads = cfg.threads, .web_dir = cfg.web_dir};
+    struct eb_http_options hopt = {.listen = cfg.listen,
+                                   .threads = cfg.threads,
+                                   .web_dir = cfg.web_dir,
+                                   .tls_cert_file = tls_cert,
+                                   .tls_key_file = tls_key};
     struct eb_http_server *srv = NULL;
     /* The default issuer names the listen address; with port 0 the port is known once bound,
      * and the discovery document answers an error until then. */
@@ -162,17 +195,18 @@ int eb_cli_serve(int argc, char **argv)
         eb_store_close(st);
         return 1;
     }
+    const char *scheme = tls_cert ? "https" : "http";
     char host[64];
     snprintf(host, sizeof(host), "%s", cfg.listen);
     char *colon = strrchr(host, ':');
     if (colon)
         *colon = '\0';
     if (!cfg.issuer) {
-        snprintf(issuer, sizeof(issuer), "http://%s:%d", host, eb_http_port(srv));
+        snprintf(issuer, sizeof(issuer), "%s://%s:%d", scheme, host, eb_http_port(srv));
         cfg.issuer = issuer;
     }
     /* Tests read this exact line to learn the port. */
-    fprintf(stderr, "edubrain: listening on http://%s:%d\n", host, eb_http_port(srv));
+    fprintf(stderr, "edubrain: listening on %s://%s:%d\n", scheme, host, eb_http_port(srv));
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));

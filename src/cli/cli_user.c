@@ -1,4 +1,4 @@
-/* edubrain user add|passwd|list: account administration from the shell. */
+/* edubrain user add|passwd|reset-totp|list: account administration from the shell. */
 #include "auth/auth.h"
 #include "cli/cli.h"
 #include "core/arena.h"
@@ -16,11 +16,15 @@ static void usage(FILE *f)
     fputs("usage: edubrain user add --db PATH --login L --password P --role ROLE --org ORG_ID\n"
           "                         [--name DISPLAY_NAME] [--person PERSON_ID]\n"
           "       edubrain user passwd --db PATH --login L --password P\n"
+          "       edubrain user reset-totp --db PATH --login L\n"
           "       edubrain user list --db PATH\n"
           "\n"
           "A password of '-' is read from standard input (keeps it out of the process list).\n"
           "Roles: city_admin district_admin school_admin head_teacher teacher student parent\n"
-          "       analyst; the role covers the org node's subtree.\n",
+          "       analyst; the role covers the org node's subtree.\n"
+          "reset-totp removes an account's second factor (a lost phone) and ends its sessions;\n"
+          "an administrator enrols a new one at the next login. In the UI a higher\n"
+          "administrator does this; the shell is the way for the city's own administrators.\n",
           f);
 }
 
@@ -170,6 +174,32 @@ static int user_passwd(struct eb_store *st, const struct args *a)
     return rc ? 1 : 0;
 }
 
+static int user_reset_totp(struct eb_store *st, const struct args *a)
+{
+    struct eb_caller sys = {.system = 1, .client_addr = "cli"};
+    struct eb_arena *ar = eb_arena_create(0);
+    struct eb_db *db = eb_store_acquire(st);
+    struct eb_account acc;
+    int removed = 0;
+    int rc = eb_store_account_by_login(db, a->login, ar, &acc);
+    if (rc == EB_ENOTFOUND)
+        fprintf(stderr, "edubrain user reset-totp: no login '%s'\n", a->login);
+    if (!rc)
+        rc = eb_store_totp_remove(db, &sys, acc.id, &removed);
+    if (!rc) {
+        rc = eb_store_session_delete_account(db, acc.id);
+        rc = rc == EB_ENOTFOUND ? 0 : rc;
+    }
+    eb_store_release(st, db);
+    eb_arena_destroy(ar);
+    if (rc && rc != EB_ENOTFOUND)
+        fprintf(stderr, "edubrain user reset-totp: %s\n", eb_strerror(rc));
+    else if (!rc)
+        printf("%s: %s; sessions ended\n", a->login,
+               removed ? "second factor removed" : "had no second factor");
+    return rc ? 1 : 0;
+}
+
 static int user_list(struct eb_store *st)
 {
     struct eb_caller sys = {.system = 1};
@@ -219,17 +249,21 @@ int eb_cli_user(int argc, char **argv)
     if (!a.db)
         return usage(stderr), 2;
     int need_add = strcmp(sub, "add") == 0, need_pw = strcmp(sub, "passwd") == 0;
-    if (!need_add && !need_pw && strcmp(sub, "list") != 0) {
+    int need_totp = strcmp(sub, "reset-totp") == 0;
+    if (!need_add && !need_pw && !need_totp && strcmp(sub, "list") != 0) {
         fprintf(stderr, "edubrain user: unknown subcommand '%s'\n", sub);
         return 2;
     }
     if ((need_add && (!a.login || !a.password || !a.role || !a.org)) ||
-        (need_pw && (!a.login || !a.password)))
+        (need_pw && (!a.login || !a.password)) || (need_totp && !a.login))
         return usage(stderr), 2;
     struct eb_store *st = eb_cli_open_store(a.db, a.key_file, 0, 1);
     if (!st)
         return 1;
-    int rc = need_add ? user_add(st, &a) : need_pw ? user_passwd(st, &a) : user_list(st);
+    int rc = need_add    ? user_add(st, &a)
+             : need_pw   ? user_passwd(st, &a)
+             : need_totp ? user_reset_totp(st, &a)
+                         : user_list(st);
     eb_store_close(st);
     return rc;
 }

@@ -53,8 +53,10 @@ struct eb_req {
 
     /* The caller: set by the router from the session cookie (anonymous: account_id 0). */
     struct eb_caller caller;
-    const char *session_hash; /* NULL when anonymous */
-    const char *csrf_token;   /* of the session */
+    const char *session_hash;  /* NULL when anonymous */
+    const char *csrf_token;    /* of the session */
+    const char *session_amr;   /* RFC 8176 methods of the session: "pwd" or "pwd otp" */
+    const char *app_client_id; /* set instead of a session: the app of a bearer token */
     struct eb_account *account;
 
     /* Response. */
@@ -74,6 +76,11 @@ enum eb_route_flags {
     EB_ROUTE_NO_CSRF = 1 << 3,   /* unsafe method without CSRF check (login itself) */
     EB_ROUTE_PW_CHANGE = 1 << 4, /* open to a session of a not yet activated account (which
                                   * logged in with its one-time code and may only do these) */
+    EB_ROUTE_MFA_ENROL = 1 << 5, /* open to an administrator's session that still has to enrol a
+                                  * second factor (eb_auth_must_enrol_totp) */
+    EB_ROUTE_APP_READ =
+        1 << 7, /* a roster read open to a server-to-server app's bearer token
+                 * (client_credentials, scope roster:read; src/oidc/oidc_bearer.c) */
 };
 
 struct eb_route {
@@ -94,6 +101,8 @@ struct eb_http_options {
     int threads;
     size_t body_max_default;
     const char *web_dir; /* built UI (index.html ...) or NULL */
+    /* HTTPS: PEM files of the certificate (chain) and its private key; both or neither. */
+    const char *tls_cert_file, *tls_key_file;
 };
 
 /** Starts serving the given routes; returns once listening. */

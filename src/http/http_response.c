@@ -48,6 +48,16 @@ static const struct message catalogue[] = {
      "Choose a new password first (first login)"},
     {"not_a_student", "该人员不是在读学生", "The person is not an enrolled student"},
     {"bad_binding", "学籍号或绑定码不正确", "Wrong student number or binding code"},
+    {"otp_required", "请输入身份验证器应用中的 6 位动态验证码",
+     "Enter the 6-digit code from your authenticator app"},
+    {"bad_otp", "动态验证码错误或已使用过", "The code is wrong or was already used"},
+    {"bad_password", "密码不正确", "The password is wrong"},
+    {"must_enrol_totp", "管理员账号须先绑定身份验证器（两步验证）",
+     "Administrator accounts must set up an authenticator app (two-step verification) first"},
+    {"totp_already_enabled", "已开启两步验证", "Two-step verification is already on"},
+    {"totp_not_enabled", "尚未开启两步验证", "Two-step verification is not on"},
+    {"totp_required", "管理员账号必须保持两步验证",
+     "Administrator accounts must keep two-step verification"},
 };
 
 static const char *catalogue_text(const char *code, enum eb_lang lang)

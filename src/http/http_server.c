@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "json/json.h"
+#include "oidc/oidc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,6 +43,9 @@ struct eb_http_server {
     size_t n_routes;
     size_t body_max_default;
     struct eb_static *st;
+    int tls;                  /* HTTPS (MHD_USE_TLS) */
+    char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs; the key is wiped */
+    size_t tls_key_len;
 };
 
 /* Everything one request owns; created when the request line arrives, freed by
@@ -195,6 +199,7 @@ static void begin(struct conn_state *cs, struct MHD_Connection *conn, const char
     struct eb_http_server *srv = cs->srv;
 
     r->conn = conn;
+    r->tls = srv->tls;
     r->method = eb_arena_strdup(r->arena, method);
     r->client_addr = client_addr(r, conn);
     const char *cookies = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
@@ -290,12 +295,14 @@ static void answer_routed(struct conn_state *cs)
         /* One snapshot for the whole request (ended by its first write, if any). */
         eb_db_read_begin(r->db);
         rc = eb_auth_resolve(r);
+        if (rc == 0 && (rt->flags & EB_ROUTE_APP_READ) && r->caller.account_id == 0)
+            rc = eb_oidc_bearer_resolve(r);
         if (rc < 0) {
             eb_http_fail(r, rc, "session lookup");
             goto done;
         }
     }
-    if (!(rt->flags & EB_ROUTE_PUBLIC) && r->caller.account_id == 0) {
+    if (!(rt->flags & EB_ROUTE_PUBLIC) && r->caller.account_id == 0 && !r->app_client_id) {
         eb_http_error(r, 401, "unauthenticated", NULL);
         goto done;
     }
@@ -305,6 +312,12 @@ static void answer_routed(struct conn_state *cs)
         r->account->must_change_password &&
         eb_store_account_activation_pending(r->db, r->caller.account_id) != 0) {
         eb_http_error(r, 403, "must_change_password", NULL);
+        goto done;
+    }
+    /* The same shape for an administrator who has to enrol a second factor first (--mfa-admins
+     * required): no lookup, the session's amr and the grants already loaded tell. */
+    if (!(rt->flags & (EB_ROUTE_PUBLIC | EB_ROUTE_MFA_ENROL)) && eb_auth_must_enrol_totp(r)) {
+        eb_http_error(r, 403, "must_enrol_totp", NULL);
         goto done;
     }
     if (is_unsafe_method(r->method) && !(rt->flags & EB_ROUTE_NO_CSRF) &&
@@ -512,6 +525,69 @@ static int parse_listen(const char *listen, struct sockaddr_in *sin)
     return 0;
 }
 
+/* Reads a PEM file whole (NUL-terminated, at most 1 MiB) into *out; EB_EIO when it cannot. */
+static int read_pem(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    *len = 0;
+    if (!f) {
+        eb_error("http: cannot open %s: %s", path, strerror(errno));
+        return EB_EIO;
+    }
+    struct eb_buf b;
+    eb_buf_init(&b, 1u << 20);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = eb_buf_append(&b, chunk, n);
+    if (rc == 0 && ferror(f))
+        rc = EB_EIO;
+    fclose(f);
+    explicit_bzero(chunk, sizeof(chunk));
+    if (rc == 0 && (b.len == 0 || memchr(b.data, '\0', b.len)))
+        rc = EB_EINVAL; /* empty, or not text */
+    if (rc) {
+        if (b.data)
+            explicit_bzero(b.data, b.len);
+        eb_buf_free(&b);
+        eb_error("http: %s is not a readable PEM file", path);
+        return rc == EB_EINVAL ? rc : EB_EIO;
+    }
+    *out = eb_buf_steal(&b, len);
+    return 0;
+}
+
+/* HTTPS with libmicrohttpd's GnuTLS: the certificate and key in memory (MHD_OPTION_HTTPS_MEM_*).
+ * Fills opts (3 items, ending with MHD_OPTION_END); without TLS only the end. */
+static int tls_setup(struct eb_http_server *srv, const struct eb_http_options *opt,
+                     struct MHD_OptionItem opts[3])
+{
+    opts[0] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    if (!opt->tls_cert_file && !opt->tls_key_file)
+        return 0;
+    if (!opt->tls_cert_file || !opt->tls_key_file) {
+        eb_error("http: TLS needs both a certificate and a key");
+        return EB_EINVAL;
+    }
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        eb_error("http: this libmicrohttpd was built without TLS");
+        return EB_EINVAL;
+    }
+    size_t cert_len;
+    int rc = read_pem(opt->tls_cert_file, &srv->tls_cert, &cert_len);
+    if (rc == 0)
+        rc = read_pem(opt->tls_key_file, &srv->tls_key, &srv->tls_key_len);
+    if (rc)
+        return rc;
+    srv->tls = 1;
+    opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert};
+    opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key};
+    opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return 0;
+}
+
 static unsigned int connection_limit(void)
 {
     struct rlimit rl;
@@ -546,8 +622,14 @@ int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
         if (rc)
             goto done;
     }
+    struct MHD_OptionItem tls_opts[3];
+    rc = tls_setup(srv, opt, tls_opts);
+    if (rc)
+        goto done;
     unsigned int threads = opt->threads > 0 ? (unsigned int)opt->threads : 2;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (srv->tls)
+        flags |= MHD_USE_TLS;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -555,7 +637,7 @@ int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 511u, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (!srv->daemon) {
         eb_error("http: cannot listen on %s: %s", opt->listen, strerror(errno));
         rc = EB_EIO;
@@ -563,7 +645,8 @@ int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
     }
     char addr[INET_ADDRSTRLEN] = "";
     inet_ntop(AF_INET, &sin.sin_addr, addr, sizeof(addr));
-    eb_info("http: listening on %s:%d with %u threads", addr, eb_http_port(srv), threads);
+    eb_info("http: listening on %s:%d with %u threads%s", addr, eb_http_port(srv), threads,
+            srv->tls ? " (TLS)" : "");
     rc = 0;
 done:
     if (rc)
@@ -586,6 +669,10 @@ void eb_http_stop(struct eb_http_server *s)
         return;
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
+    if (s->tls_key)
+        explicit_bzero(s->tls_key, s->tls_key_len);
+    eb_free(s->tls_key);
+    eb_free(s->tls_cert);
     eb__static_free(s->st);
     eb_free(s);
 }

@@ -36,6 +36,14 @@ int eb_oidc_app_delete_handler(struct eb_req *r);   /* DELETE /api/v1/apps/{id} 
  */
 int eb_oidc_session_ended(struct eb_req *r, int64_t account_id, const char *session_hash);
 
+/**
+ * On an EB_ROUTE_APP_READ route: when the request carries "Authorization: Bearer" with a live
+ * client_credentials token of scope roster:read whose app may still read rosters, the caller
+ * becomes that app, bounded to its org's subtree with read-only roster rights, and
+ * r->app_client_id is set. Anything else leaves the request anonymous. 0, or a store error.
+ */
+int eb_oidc_bearer_resolve(struct eb_req *r);
+
 /** The stored form of a client secret: hex SHA-256 (secrets are 256-bit random values, or
  * chosen by the administrator with at least 32 characters). */
 void eb_oidc_secret_hash(const char *secret, char hex[65] /* out */);

@@ -8,9 +8,9 @@
 #include "core/err.h"
 #include "core/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The parameters carried through the login page and the consent form, in this order. */
 static const char *const CARRIED[] = {
@@ -133,32 +133,6 @@ static int to_login(struct eb_req *r, int reauth, const char *set_name, const ch
     return 0;
 }
 
-/*
- * After the consent form, the answer is a page that moves on by itself instead of a 302: the
- * portal's Content-Security-Policy has form-action 'self', which browsers also apply to the
- * redirects that follow a form submission, and the application lies on another origin.
- */
-static int as_page(struct eb_req *r, int rc)
-{
-    if (rc != 0 || r->status != 302)
-        return rc;
-    const char *loc = NULL;
-    int k = 0;
-    for (int i = 0; i < r->n_headers; i++) {
-        if (strcmp(r->headers[i].name, "Location") == 0)
-            loc = r->headers[i].value;
-        else
-            r->headers[k++] = r->headers[i];
-    }
-    r->n_headers = k;
-    const char *url = eb__oidc_html(r->arena, loc);
-    const char *head =
-        eb_arena_printf(r->arena, "<meta http-equiv=\"refresh\" content=\"0;url=%s\">", url);
-    const char *body = eb_arena_printf(
-        r->arena, "%s<p>正在返回应用……</p><p><a href=\"%s\">继续</a></p>", head, url);
-    return eb__oidc_page(r, 200, "正在返回应用", body ? body : "");
-}
-
 static int consent_page(struct eb_req *r, const struct eb_oidc_client *cl, const char *scope)
 {
     char *items = eb_arena_strdup(r->arena, "");
@@ -212,14 +186,20 @@ static int64_t parse_nonneg(const char *s)
     return v;
 }
 
+/* What the code carries from the login into every token of its grant. */
+struct login {
+    int64_t auth_time;
+    const char *claims, *amr, *acr;
+};
+
 static int issue_code(struct eb_req *r, const struct eb_oidc_client *cl, const char *redirect_uri,
-                      const char *scope, int64_t auth_time)
+                      const char *scope, const struct login *lg)
 {
     char code[44], hash[65], sid[33];
     eb__oidc_random(code);
     eb__oidc_hash(code, hash);
     eb_oidc_sid(r->session_hash, sid);
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     struct eb_oidc_code c = {
         .code_hash = hash,
         .client_id = cl->client_id,
@@ -229,8 +209,11 @@ static int issue_code(struct eb_req *r, const struct eb_oidc_client *cl, const c
         .nonce = eb__oidc_param(r, "nonce"),
         .code_challenge = eb__oidc_param(r, "code_challenge"),
         .sid = sid,
-        .auth_time = auth_time,
+        .auth_time = lg->auth_time,
         .expires_at = now + EB_OIDC_CODE_TTL_S,
+        .claims = lg->claims,
+        .amr = lg->amr,
+        .acr = lg->acr,
     };
     int rc = eb_db_begin(r->db);
     if (rc)
@@ -246,6 +229,63 @@ static int issue_code(struct eb_req *r, const struct eb_oidc_client *cl, const c
     }
     /* RFC 6749 4.1.2; RFC 9207: iss tells the client which provider answered. */
     return redirect_with(r, redirect_uri, eb_arena_printf(r->arena, "code=%s", code));
+}
+
+static void decref(void *doc)
+{
+    json_decref(doc);
+}
+
+/* The scopes a consent must cover: the granted ones and those whose claims the claims
+ * parameter asks for, since OIDC-Core 5.5 returns those whatever the scope. */
+static const char *consent_scope(struct eb_arena *a, const char *scope, json_t *creq)
+{
+    static const char *const members[] = {"userinfo", "id_token"};
+    char *all = eb_arena_strdup(a, scope);
+    for (size_t i = 0; all && i < 2; i++) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(creq, members[i]), k, v)
+        {
+            const char *group = eb__oidc_claim_scope(k);
+            if (group && !eb__oidc_scope_has(all, group))
+                all = eb_arena_printf(a, "%s %s", all, group);
+        }
+    }
+    return all ? granted_scope(a, all) : NULL;
+}
+
+/*
+ * Which of this provider's levels ("1": one factor, "2": two) the request would accept: from an
+ * acr claim of the claims parameter with value or values (OIDC-Core 5.5.1.1), else from
+ * acr_values (3.1.2.1, voluntary). Returns 0 when the request names no acr.
+ */
+static int acr_asked(struct eb_req *r, json_t *creq, int *one, int *two, int *essential)
+{
+    *one = *two = *essential = 0;
+    json_t *c = json_object_get(json_object_get(creq, "id_token"), "acr");
+    json_t *value = json_object_get(c, "value"), *values = json_object_get(c, "values");
+    if (json_is_string(value) || json_array_size(values) > 0) {
+        *essential = json_is_true(json_object_get(c, "essential"));
+        const char *v = json_string_value(value);
+        *one = v && strcmp(v, "1") == 0;
+        *two = v && strcmp(v, "2") == 0;
+        size_t i;
+        json_t *x;
+        json_array_foreach(values, i, x)
+        {
+            const char *s = json_string_value(x);
+            *one |= s && strcmp(s, "1") == 0;
+            *two |= s && strcmp(s, "2") == 0;
+        }
+        return 1;
+    }
+    const char *list = eb__oidc_param(r, "acr_values");
+    if (!list || !*list)
+        return 0;
+    *one = eb__oidc_scope_has(list, "1");
+    *two = eb__oidc_scope_has(list, "2");
+    return 1;
 }
 
 int eb_oidc_authorize_handler(struct eb_req *r)
@@ -278,6 +318,16 @@ int eb_oidc_authorize_handler(struct eb_req *r)
     if (!eb__oidc_scope_has(req_scope, "openid"))
         return redirect_error(r, redirect_uri, "invalid_scope", "scope must contain openid");
     const char *scope = granted_scope(r->arena, req_scope);
+    /* OIDC-Core 5.5: the claims parameter. It is stored as given once it parses. */
+    const char *claims_s = eb__oidc_param(r, "claims");
+    json_t *creq = NULL;
+    if (eb__oidc_claims_parse(claims_s, &creq) != 0)
+        return redirect_error(r, redirect_uri, "invalid_request", "malformed claims parameter");
+    if (creq)
+        eb_arena_on_destroy(r->arena, decref, creq);
+    const char *c_scope = consent_scope(r->arena, scope, creq);
+    if (!c_scope)
+        return EB_ETOOBIG;
 
     /* RFC 7636 4.3, 4.4.1: S256 only; public clients must use PKCE. */
     const char *challenge = eb__oidc_param(r, "code_challenge");
@@ -307,15 +357,16 @@ int eb_oidc_authorize_handler(struct eb_req *r)
     if (max_age_s && max_age < 0)
         return redirect_error(r, redirect_uri, "invalid_request", "malformed max_age");
 
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     /* OIDC-Core 3.1.2.3: the portal session is the provider's session. */
     if (r->caller.account_id == 0 || !r->session_hash) {
         if (p_none)
             return redirect_error(r, redirect_uri, "login_required", NULL);
         return to_login(r, 0, NULL, NULL);
     }
-    /* An account still on its one-time code must choose a password before any app sees it. */
-    if (r->account && r->account->must_change_password) {
+    /* An account still on its one-time code must choose a password before any app sees it,
+     * and an administrator who must enrol a second factor must do that first (auth_totp.c). */
+    if (r->account && (r->account->must_change_password || eb_auth_must_enrol_totp(r))) {
         if (p_none)
             return redirect_error(r, redirect_uri, "interaction_required", NULL);
         return to_login(r, 0, NULL, NULL);
@@ -336,20 +387,61 @@ int eb_oidc_authorize_handler(struct eb_req *r)
             return redirect_error(r, redirect_uri, "login_required", NULL);
         return to_login(r, 1, NULL, NULL);
     }
-    /* id_token_hint: the hinted user must be the logged-in one (OIDC-Core 3.1.2.1). */
+    /* id_token_hint, and a sub claim requested with a value (OIDC-Core 3.1.2.1, 5.5.1): the
+     * named user must be the logged-in one, never an ID token for another. */
+    int same = 1;
     const char *hint = eb__oidc_param(r, "id_token_hint");
     if (hint && r->app->keys) {
         json_t *claims = NULL;
         if (eb_keys_verify(r->app->keys, hint, &claims) != 0)
             return redirect_error(r, redirect_uri, "invalid_request", "invalid id_token_hint");
         const char *sub = json_string_value(json_object_get(claims, "sub"));
-        int same = sub && strtoll(sub, NULL, 10) == r->caller.account_id;
+        same = sub && strtoll(sub, NULL, 10) == r->caller.account_id;
         json_decref(claims);
-        if (!same) {
-            if (p_none)
-                return redirect_error(r, redirect_uri, "login_required", NULL);
-            return to_login(r, 1, NULL, NULL);
+    }
+    const char *sub_value = json_string_value(
+        json_object_get(json_object_get(json_object_get(creq, "id_token"), "sub"), "value"));
+    char me[24];
+    snprintf(me, sizeof(me), "%lld", (long long)r->caller.account_id);
+    if (sub_value && strcmp(sub_value, me) != 0)
+        same = 0;
+    if (!same) {
+        if (p_none)
+            return redirect_error(r, redirect_uri, "login_required", NULL);
+        return to_login(r, 1, NULL, NULL);
+    }
+
+    /* RFC 8176: the session's methods; acr "2" means a second factor was used. */
+    struct login lg = {.auth_time = auth_time, .claims = claims_s, .amr = sess.amr};
+    if (!lg.amr || !*lg.amr)
+        lg.amr = "pwd";
+    lg.acr = eb__oidc_scope_has(lg.amr, "otp") ? "2" : "1";
+    int one, two, essential;
+    if (acr_asked(r, creq, &one, &two, &essential)) {
+        int met = strcmp(lg.acr, "2") == 0 ? one || two : one;
+        if (!met && two) {
+            /* A step-up: a fresh login, in which the login page asks for the code, when the
+             * account has a second factor and this request has not had one already. */
+            struct eb_totp totp;
+            rc = eb_store_totp_get(r->db, r->caller.account_id, 0, r->arena, &totp);
+            if (rc && rc != EB_ENOTFOUND)
+                return rc;
+            int mfa = rc == 0 && totp.confirmed_at != 0;
+            if (mfa && !(after > 0 && auth_time >= after)) {
+                if (!p_none)
+                    return to_login(r, 1, "eb_auth_after",
+                                    eb_arena_printf(r->arena, "%lld", (long long)now));
+                if (essential)
+                    return redirect_error(r, redirect_uri, "login_required", NULL);
+            } else if (essential) {
+                return redirect_error(r, redirect_uri, "access_denied",
+                                      "the requested acr cannot be met");
+            }
+        } else if (!met && essential) {
+            return redirect_error(r, redirect_uri, "access_denied",
+                                  "the requested acr cannot be met");
         }
+        /* A voluntary acr that is not met is answered with the acr the login had. */
     }
 
     /* Consent: first-party apps skip it; others ask once per scope set (or on prompt). */
@@ -361,21 +453,21 @@ int eb_oidc_authorize_handler(struct eb_req *r)
             if (!csrf || !r->csrf_token || strcmp(csrf, r->csrf_token) != 0)
                 return error_page(r, "表单已过期，请重新打开应用");
             if (strcmp(choice, "allow") != 0)
-                return as_page(r, redirect_error(r, redirect_uri, "access_denied", NULL));
-            rc = eb_store_oidc_consent_set(r->db, r->caller.account_id, cl.client_id, scope, now);
+                return eb__oidc_as_page(r, redirect_error(r, redirect_uri, "access_denied", NULL));
+            rc = eb_store_oidc_consent_set(r->db, r->caller.account_id, cl.client_id, c_scope, now);
             if (rc)
                 return rc;
-            return as_page(r, issue_code(r, &cl, redirect_uri, scope, auth_time));
+            return eb__oidc_as_page(r, issue_code(r, &cl, redirect_uri, scope, &lg));
         } else {
             const char *have = NULL;
             int known = eb_store_oidc_consent_get(r->db, r->caller.account_id, cl.client_id,
                                                   r->arena, &have) == 0;
-            if (p_consent || !known || !scope_covers(have, scope)) {
+            if (p_consent || !known || !scope_covers(have, c_scope)) {
                 if (p_none)
                     return redirect_error(r, redirect_uri, "consent_required", NULL);
-                return consent_page(r, &cl, scope);
+                return consent_page(r, &cl, c_scope);
             }
         }
     }
-    return issue_code(r, &cl, redirect_uri, scope, auth_time);
+    return issue_code(r, &cl, redirect_uri, scope, &lg);
 }

@@ -129,6 +129,7 @@ static json_t *app_json(const struct eb_oidc_client *c)
     json_object_set_new(doc, "backchannel_logout_uri",
                         eb_json_str_or_null(c->backchannel_logout_uri));
     json_object_set_new(doc, "org_id", json_integer(c->org_id));
+    json_object_set_new(doc, "roster_read", json_boolean(c->roster_read));
     return doc;
 }
 
@@ -177,6 +178,7 @@ static const struct eb_json_field APP_FIELDS[] = {
     {"backchannel_logout_uri", EB_JSON_STRING, 0, 1, 1000},
     {"org_id", EB_JSON_INT, 0, 0, 0},
     {"rotate_secret", EB_JSON_BOOL, 0, 0, 0},
+    {"roster_read", EB_JSON_BOOL, 0, 0, 0},
 };
 #define N_APP_FIELDS (sizeof(APP_FIELDS) / sizeof(APP_FIELDS[0]))
 
@@ -222,6 +224,8 @@ static int apply(struct eb_req *r, struct eb_oidc_client *c, int creating, char 
         c->id_token_alg = s;
     if (json_object_get(j, "first_party"))
         c->first_party = json_is_true(json_object_get(j, "first_party"));
+    if (json_object_get(j, "roster_read"))
+        c->roster_read = json_is_true(json_object_get(j, "roster_read"));
     int was_public = c->is_public;
     if (json_object_get(j, "public"))
         c->is_public = json_is_true(json_object_get(j, "public"));
@@ -239,6 +243,8 @@ static int apply(struct eb_req *r, struct eb_oidc_client *c, int creating, char 
     }
     if (!c->name || !c->redirect_uris)
         return *why = "name and redirect_uris are required", EB_EINVAL;
+    if (c->roster_read && c->is_public)
+        return *why = "roster_read needs a confidential app (client_credentials)", EB_EINVAL;
     return 0;
 }
 

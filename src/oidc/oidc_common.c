@@ -6,6 +6,8 @@
 #include "core/err.h"
 #include "http/http_int.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -36,6 +38,24 @@ const char *eb__oidc_issuer(struct eb_req *r)
     const char *host = eb_http_header(r, "Host");
     return eb_arena_printf(r->arena, "%s://%s", r->tls ? "https" : "http",
                            host ? host : "localhost");
+}
+
+int64_t eb__oidc_now(void)
+{
+    int64_t now = (int64_t)time(NULL);
+#ifdef EB_TESTING
+    /* Read on every call: the test moves the clock while the server runs. Never compiled into
+     * release builds. */
+    const char *path = getenv("EDUBRAIN_TEST_CLOCK_FILE");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (f) {
+        char line[32] = "";
+        if (fgets(line, sizeof(line), f))
+            now += strtoll(line, NULL, 10);
+        fclose(f);
+    }
+#endif
+    return now;
 }
 
 void eb__oidc_random(char out[44])
@@ -186,6 +206,83 @@ int eb__oidc_page(struct eb_req *r, int status, const char *title, const char *b
                   "li{margin:.3rem 0}</style></head><body><h1>%s</h1>%s</body></html>\n",
                   title, title, body_html);
     return 0;
+}
+
+int eb__oidc_as_page(struct eb_req *r, int rc)
+{
+    if (rc != 0 || r->status != 302)
+        return rc;
+    const char *loc = NULL;
+    int k = 0;
+    for (int i = 0; i < r->n_headers; i++) {
+        if (strcmp(r->headers[i].name, "Location") == 0)
+            loc = r->headers[i].value;
+        else
+            r->headers[k++] = r->headers[i];
+    }
+    r->n_headers = k;
+    /* Browsers apply form-action also to the redirects that follow a form submission, and the
+     * application lies on another origin: a meta refresh is a navigation, not a redirect. */
+    const char *url = eb__oidc_html(r->arena, loc);
+    const char *head =
+        eb_arena_printf(r->arena, "<meta http-equiv=\"refresh\" content=\"0;url=%s\">", url);
+    const char *body = eb_arena_printf(
+        r->arena, "%s<p>正在返回应用……</p><p><a href=\"%s\">继续</a></p>", head, url);
+    return eb__oidc_page(r, 200, "正在返回应用", body ? body : "");
+}
+
+/* One member of a claims request: null, or an object of essential, value and values. */
+static int claim_request_ok(json_t *v)
+{
+    if (json_is_null(v))
+        return 1;
+    if (!json_is_object(v))
+        return 0;
+    json_t *essential = json_object_get(v, "essential");
+    if (essential && !json_is_boolean(essential))
+        return 0;
+    json_t *values = json_object_get(v, "values");
+    if (values && !json_is_array(values))
+        return 0;
+    /* Other members are extensions (OIDC-Core 5.5.1): ignored. */
+    return 1;
+}
+
+/* The userinfo or id_token member: absent, or an object of claim requests. */
+static int claims_member_ok(json_t *m)
+{
+    if (!m)
+        return 1;
+    if (!json_is_object(m))
+        return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v)
+    {
+        if (!claim_request_ok(v))
+            return 0;
+    }
+    return 1;
+}
+
+int eb__oidc_claims_parse(const char *s, json_t **out)
+{
+    *out = NULL;
+    if (!s)
+        return 0;
+    if (strlen(s) > EB_OIDC_CLAIMS_MAX)
+        return EB_EINVAL;
+    int rc = EB_EINVAL;
+    json_t *doc = json_loads(s, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(doc) || !claims_member_ok(json_object_get(doc, "userinfo")) ||
+        !claims_member_ok(json_object_get(doc, "id_token")))
+        goto done;
+    *out = doc;
+    doc = NULL;
+    rc = 0;
+done:
+    json_decref(doc);
+    return rc;
 }
 
 int eb__oidc_json(struct eb_req *r, int status, json_t *doc)

@@ -50,6 +50,43 @@ int eb__oidc_client_auth(struct eb_req *r, struct eb_oidc_client *out);
 void eb__oidc_backchannel_logout(struct eb_req *r, int64_t account_id, const char *sid,
                                  const char **client_ids, size_t n);
 
+/**
+ * The provider's clock, unix seconds. In EB_TESTING builds the file named by the environment
+ * variable EDUBRAIN_TEST_CLOCK_FILE, when it exists, holds an offset in seconds added to it, so
+ * that the e2e suite can let half a minute pass (a code reused after 30 s) without waiting.
+ */
+int64_t eb__oidc_now(void);
+
+/**
+ * After a form of ours (consent, logout confirmation) a 302 to another origin can be blocked by
+ * the portal's form-action 'self': turns a redirect answer into a page that moves on by itself.
+ * Anything else (rc != 0, another status) passes through. Returns rc.
+ */
+int eb__oidc_as_page(struct eb_req *r, int rc);
+
+/* The most a claims parameter may hold (bytes of JSON). */
+#define EB_OIDC_CLAIMS_MAX 4096
+
+/**
+ * The claims parameter (OIDC-Core 5.5): a JSON object whose userinfo and id_token members, when
+ * present, are objects mapping claim names to null or to {essential: bool, value: string,
+ * values: [string, ...]}. 0 with the parsed document in *out (the caller decrefs; NULL when s
+ * is NULL); EB_EINVAL when it is malformed or longer than EB_OIDC_CLAIMS_MAX.
+ */
+int eb__oidc_claims_parse(const char *s, json_t **out);
+
+/** The scope whose claims include claim (profile, phone, edubrain); NULL for the others. */
+const char *eb__oidc_claim_scope(const char *claim);
+
+/**
+ * The claims about account_id a relying party may read: those of the scopes in scope, and the
+ * members of requested (the userinfo or id_token object of a claims parameter; may be NULL)
+ * that the account has, whatever the scope (OIDC-Core 5.5). *out is a new object holding at
+ * least sub. EB_ENOTFOUND when the account is gone or disabled.
+ */
+int eb__oidc_user_claims(struct eb_req *r, int64_t account_id, const char *scope, json_t *requested,
+                         json_t **out);
+
 /** The bearer access token of a request (Authorization header, or access_token in a form
  * body); NULL when none. */
 const char *eb__oidc_bearer(const struct eb_req *r);

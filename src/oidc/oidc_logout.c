@@ -98,7 +98,11 @@ int eb_oidc_logout_handler(struct eb_req *r)
      * would let any site log people out: ask first (RP-Initiated Logout 2). */
     int confirmed = strcmp(r->method, "POST") == 0 && eb__oidc_param(r, "eb_csrf") &&
                     r->csrf_token && strcmp(eb__oidc_param(r, "eb_csrf"), r->csrf_token) == 0;
-    if (confirmed || (hint_sub && hint_sub == r->caller.account_id))
+    /* The answer to our own confirmation form moves on by a page, not a 302: the portal's
+     * form-action 'self' would block a redirect to the application's origin. */
+    if (confirmed)
+        return eb__oidc_as_page(r, finish(r, redirect, state));
+    if (hint_sub && hint_sub == r->caller.account_id)
         return finish(r, redirect, state);
     char *hidden = eb_arena_strdup(r->arena, "");
     const char *names[] = {"client_id", "post_logout_redirect_uri", "state"};

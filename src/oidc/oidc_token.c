@@ -7,7 +7,6 @@
 #include "core/log.h"
 
 #include <string.h>
-#include <time.h>
 
 #include <sodium.h>
 
@@ -33,42 +32,83 @@ static char *at_hash(struct eb_arena *a, const char *alg, const char *token)
     return out;
 }
 
-/* OIDC-Core 2: the ID token. */
+/* What every token of a grant carries from the login that made its code. */
+struct login {
+    int64_t auth_time;
+    const char *sid, *nonce;
+    const char *claims;    /* the claims parameter (compact JSON) or NULL */
+    const char *amr, *acr; /* NULL reads as "pwd" and "1" */
+};
+
+/* RFC 8176 methods, space-separated, as the JSON array of the amr claim. */
+static json_t *amr_array(const char *amr)
+{
+    json_t *a = json_array();
+    const char *p = amr && *amr ? amr : "pwd";
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (len)
+            json_array_append_new(a, json_stringn(p, len));
+        p += len;
+    }
+    return a;
+}
+
+/* OIDC-Core 2: the ID token, with the claims asked for in the id_token member of the claims
+ * parameter (5.5) that the user has. */
 static int id_token(struct eb_req *r, const struct eb_oidc_client *cl, int64_t account_id,
-                    int64_t auth_time, const char *nonce, const char *sid, const char *access,
-                    char **out)
+                    const struct login *lg, const char *nonce, const char *access, char **out)
 {
     if (!r->app->keys)
         return EB_EINTERNAL;
     const char *alg = cl->id_token_alg ? cl->id_token_alg : "RS256";
-    int64_t now = (int64_t)time(NULL);
-    json_t *c = json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:[s], s:s}", "iss", eb__oidc_issuer(r), "sub",
-        eb_arena_printf(r->arena, "%lld", (long long)account_id), "aud", cl->client_id, "exp",
-        (json_int_t)(now + EB_OIDC_ID_TOKEN_TTL_S), "iat", (json_int_t)now, "auth_time",
-        (json_int_t)auth_time, "azp", cl->client_id, "amr", "pwd", "acr", "1");
-    if (!c)
+    int64_t now = eb__oidc_now();
+    json_t *req = NULL, *c = NULL;
+    if (lg->claims && eb__oidc_claims_parse(lg->claims, &req) != 0)
         return EB_EINTERNAL;
+    json_t *asked = json_object_get(req, "id_token");
+    int rc = 0;
+    /* Without a claims request the ID token names the user by sub only: no lookup. */
+    if (json_object_size(asked) > 0)
+        rc = eb__oidc_user_claims(r, account_id, "", asked, &c);
+    else
+        c = json_pack("{s:s}", "sub", eb_arena_printf(r->arena, "%lld", (long long)account_id));
+    json_decref(req);
+    if (rc)
+        return rc;
+    json_t *std =
+        json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:o, s:s}", "iss", eb__oidc_issuer(r), "aud",
+                  cl->client_id, "exp", (json_int_t)(now + EB_OIDC_ID_TOKEN_TTL_S), "iat",
+                  (json_int_t)now, "auth_time", (json_int_t)lg->auth_time, "azp", cl->client_id,
+                  "amr", amr_array(lg->amr), "acr", lg->acr ? lg->acr : "1");
+    if (!std) {
+        json_decref(c);
+        return EB_EINTERNAL;
+    }
+    /* The protocol claims win over any user claim of the same name. */
+    json_object_update(c, std);
+    json_decref(std);
     if (nonce)
         json_object_set_new(c, "nonce", json_string(nonce));
-    if (sid)
-        json_object_set_new(c, "sid", json_string(sid));
+    if (lg->sid)
+        json_object_set_new(c, "sid", json_string(lg->sid));
     if (access)
         json_object_set_new(c, "at_hash", json_string(at_hash(r->arena, alg, access)));
     eb_keys_refresh(r->app->keys);
-    int rc = eb_keys_sign(r->app->keys, alg, NULL, c, r->arena, out);
+    rc = eb_keys_sign(r->app->keys, alg, NULL, c, r->arena, out);
     json_decref(c);
     return rc;
 }
 
 /* Issues an access token, and a refresh token when refresh is set, of one grant (family). */
 static int issue_tokens(struct eb_req *r, const struct eb_oidc_client *cl, int64_t account_id,
-                        const char *scope, const char *sid, int64_t auth_time,
-                        const char *family_id, const char *code_hash, const char *nonce,
-                        int refresh, char access[44], char refresh_tok[44])
+                        const char *scope, const struct login *lg, const char *family_id,
+                        const char *code_hash, int refresh, char access[44], char refresh_tok[44])
 {
     char hash[65];
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     eb__oidc_random(access);
     eb__oidc_hash(access, hash);
     struct eb_oidc_token t = {
@@ -77,12 +117,15 @@ static int issue_tokens(struct eb_req *r, const struct eb_oidc_client *cl, int64
         .client_id = cl->client_id,
         .account_id = account_id,
         .scope = scope,
-        .sid = sid,
-        .auth_time = auth_time,
+        .sid = lg ? lg->sid : NULL,
+        .auth_time = lg ? lg->auth_time : 0,
         .family_id = family_id,
         .code_hash = code_hash,
         .expires_at = now + EB_OIDC_ACCESS_TTL_S,
         .created_at = now,
+        .claims = lg ? lg->claims : NULL,
+        .amr = lg ? lg->amr : NULL,
+        .acr = lg ? lg->acr : NULL,
     };
     int rc = eb_store_oidc_token_create(r->db, &t);
     if (rc || !refresh)
@@ -90,7 +133,7 @@ static int issue_tokens(struct eb_req *r, const struct eb_oidc_client *cl, int64
     eb__oidc_random(refresh_tok);
     eb__oidc_hash(refresh_tok, hash);
     t.kind = EB_OIDC_REFRESH;
-    t.nonce = nonce;
+    t.nonce = lg ? lg->nonce : NULL;
     t.expires_at = now + EB_OIDC_REFRESH_TTL_S;
     return eb_store_oidc_token_create(r->db, &t);
 }
@@ -132,7 +175,7 @@ static int grant_code(struct eb_req *r, const struct eb_oidc_client *cl)
     char hash[65], family[44], access[44], refresh[44];
     eb__oidc_hash(code, hash);
     struct eb_oidc_code c;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     int rc = eb_db_begin(r->db);
     if (rc)
         return rc;
@@ -165,17 +208,24 @@ static int grant_code(struct eb_req *r, const struct eb_oidc_client *cl)
         return eb__oidc_json_error(r, 400, "invalid_grant", "PKCE verification failed");
 
     eb__oidc_random(family);
+    struct login lg = {.auth_time = c.auth_time,
+                       .sid = c.sid,
+                       .nonce = c.nonce,
+                       .claims = c.claims,
+                       .amr = c.amr,
+                       .acr = c.acr};
     rc = eb_db_begin(r->db);
     if (rc)
         return rc;
-    rc = issue_tokens(r, cl, c.account_id, c.scope, c.sid, c.auth_time, family, hash, c.nonce, 1,
-                      access, refresh);
+    rc = issue_tokens(r, cl, c.account_id, c.scope, &lg, family, hash, 1, access, refresh);
     if (rc == 0)
         rc = eb_db_commit(r->db);
     if (rc)
         goto fail;
     char *idt = NULL;
-    rc = id_token(r, cl, c.account_id, c.auth_time, c.nonce, c.sid, access, &idt);
+    rc = id_token(r, cl, c.account_id, &lg, c.nonce, access, &idt);
+    if (rc == EB_ENOTFOUND)
+        return eb__oidc_json_error(r, 400, "invalid_grant", "the account is disabled");
     if (rc)
         return rc;
     return token_response(r, access, refresh, idt, c.scope);
@@ -193,7 +243,7 @@ static int grant_refresh(struct eb_req *r, const struct eb_oidc_client *cl)
     char hash[65], access[44], refresh[44];
     eb__oidc_hash(presented, hash);
     struct eb_oidc_token t;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     int rc = eb_db_begin(r->db);
     if (rc)
         return rc;
@@ -229,8 +279,15 @@ static int grant_refresh(struct eb_req *r, const struct eb_oidc_client *cl)
             return eb__oidc_json_error(r, 400, "invalid_grant", "refresh token reused");
         }
     }
-    rc = issue_tokens(r, cl, t.account_id, t.scope, t.sid, t.auth_time, t.family_id, t.code_hash,
-                      t.nonce, 1, access, refresh);
+    /* The same login (auth_time, amr, acr) and claims request as the code's. */
+    struct login lg = {.auth_time = t.auth_time,
+                       .sid = t.sid,
+                       .nonce = t.nonce,
+                       .claims = t.claims,
+                       .amr = t.amr,
+                       .acr = t.acr};
+    rc = issue_tokens(r, cl, t.account_id, t.scope, &lg, t.family_id, t.code_hash, 1, access,
+                      refresh);
     if (rc == 0)
         rc = eb_db_commit(r->db);
     if (rc)
@@ -238,7 +295,9 @@ static int grant_refresh(struct eb_req *r, const struct eb_oidc_client *cl)
     /* OIDC-Core 12.2: a new ID token for the same login (no nonce). */
     char *idt = NULL;
     if (eb__oidc_scope_has(t.scope, "openid")) {
-        rc = id_token(r, cl, t.account_id, t.auth_time, NULL, t.sid, access, &idt);
+        rc = id_token(r, cl, t.account_id, &lg, NULL, access, &idt);
+        if (rc == EB_ENOTFOUND)
+            return eb__oidc_json_error(r, 400, "invalid_grant", "the account is disabled");
         if (rc)
             return rc;
     }
@@ -253,13 +312,18 @@ static int grant_client_credentials(struct eb_req *r, const struct eb_oidc_clien
     if (cl->is_public)
         return eb__oidc_json_error(r, 400, "unauthorized_client",
                                    "public clients cannot use client_credentials");
+    /* The only thing a client_credentials token opens is the rosters, and an administrator
+     * decides which app may read them (docs/API.md, apps). */
+    if (!cl->roster_read)
+        return eb__oidc_json_error(r, 400, "unauthorized_client",
+                                   "this app is not allowed to read rosters");
     const char *scope = eb__oidc_param(r, "scope");
     if (scope && *scope &&
         !(eb__oidc_scope_has(scope, ROSTER_SCOPE) && strlen(scope) == strlen(ROSTER_SCOPE)))
         return eb__oidc_json_error(r, 400, "invalid_scope", "only " ROSTER_SCOPE);
     char family[44], access[44];
     eb__oidc_random(family);
-    int rc = issue_tokens(r, cl, 0, ROSTER_SCOPE, NULL, 0, family, NULL, NULL, 0, access, NULL);
+    int rc = issue_tokens(r, cl, 0, ROSTER_SCOPE, NULL, family, NULL, 0, access, NULL);
     if (rc)
         return rc;
     return token_response(r, access, NULL, NULL, ROSTER_SCOPE);
@@ -333,7 +397,7 @@ int eb_oidc_introspect_handler(struct eb_req *r)
     int rc = eb_store_oidc_token_get(r->db, hash, r->arena, &t);
     if (rc && rc != EB_ENOTFOUND)
         return rc;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = eb__oidc_now();
     if (rc == EB_ENOTFOUND || t.revoked || t.expires_at < now ||
         strcmp(t.client_id, cl.client_id) != 0 ||
         (t.kind == EB_OIDC_REFRESH && t.rotated_at && now - t.rotated_at > EB_OIDC_REFRESH_GRACE_S))

@@ -51,6 +51,8 @@ int eb_activation_account_reissue(struct eb_req *r); /* POST /accounts/{id}/acti
 int eb_activation_binding_code(struct eb_req *r);    /* POST /people/{id}/binding-code */
 int eb_activation_parent_register(struct eb_req *r); /* POST /parents */
 int eb_activation_registration(struct eb_req *r);    /* GET /orgs/{id}/registration */
+/* POST /orgs/{id}/binding-codes: a class's parent binding codes, for the printed sheet. */
+int eb_activation_class_binding_codes(struct eb_req *r);
 
 /** Reads ?after= and ?limit= (defaults 0 and 100, limit 1..500); EB_EINVAL when malformed. */
 int eb_registry_page_args(const struct eb_req *r, int64_t *after, int *limit);

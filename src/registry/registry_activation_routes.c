@@ -166,6 +166,50 @@ int eb_activation_binding_code(struct eb_req *r)
     return rc;
 }
 
+/*
+ * A class's binding-code sheet: a new code for every current student, in the response and
+ * nowhere else (the database keeps their hashes). Issuing again replaces every code of the
+ * class, as issuing one student's code replaces that one.
+ */
+int eb_activation_class_binding_codes(struct eb_req *r)
+{
+    int64_t id;
+    struct eb_org org;
+    size_t n = 0;
+    struct eb_binding_item *items = NULL;
+    if (eb_http_param_id(r, "id", &id))
+        return eb_http_error(r, 404, "not_found", NULL);
+    int64_t now = (int64_t)time(NULL);
+    int rc = eb_store_binding_codes_class(r->db, &r->caller, id, now, r->arena, &n, &items);
+    if (rc == EB_EINVAL)
+        return eb_http_error(r, 400, "bad_request", "binding codes are issued per class");
+    if (rc)
+        return rc;
+    rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &org);
+    if (rc)
+        return rc;
+    struct eb_jw w;
+    eb_http_add_header(r, "Cache-Control", "no-store");
+    eb_http_stream(r, 201, &w);
+    eb_jw_obj_begin(&w);
+    eb_jw_kref(&w, "class", org.id, org.name);
+    eb_jw_kint(&w, "count", (int64_t)n);
+    eb_jw_kint(&w, "expires_at", now + EB_BIND_TTL_S);
+    eb_jw_key(&w, "items");
+    eb_jw_arr_begin(&w);
+    for (size_t i = 0; i < n; i++) {
+        eb_jw_obj_begin(&w);
+        eb_jw_kint(&w, "student_id", items[i].student_id);
+        eb_jw_kstr(&w, "name", items[i].name);
+        eb_jw_kstr(&w, "student_no", items[i].student_no);
+        eb_jw_kstr(&w, "code", items[i].code);
+        eb_jw_obj_end(&w);
+    }
+    eb_jw_arr_end(&w);
+    eb_jw_obj_end(&w);
+    return eb_http_stream_end(r, &w);
+}
+
 static int valid_login(const char *s)
 {
     size_t n = strlen(s);

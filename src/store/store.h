@@ -385,6 +385,49 @@ int eb_store_session_touch(struct eb_db *db, const char *id_hash, int64_t last_s
 int eb_store_session_delete(struct eb_db *db, const char *id_hash);
 int eb_store_session_delete_account(struct eb_db *db, int64_t account_id);
 
+/* ---- second factor: TOTP secrets (store_totp.c) ----------------------------------------- */
+
+/*
+ * One TOTP secret (RFC 6238) per account, sealed with the installation key like the citizen IDs.
+ * The account's own session (or, at login, the password just checked) is the authority for
+ * reading and using it, as the session is for eb_store_session_get; only the reset by an
+ * administrator is scoped like the other account routes.
+ */
+struct eb_totp {
+    const char *secret_b32;      /* the secret in base32, opened (only when asked for) */
+    const unsigned char *sealed; /* identifies this secret for eb_store_totp_confirm */
+    size_t sealed_len;
+    int64_t created_at, confirmed_at; /* unix s; confirmed_at 0 while the enrolment waits */
+    int64_t last_step;                /* the last 30-second step accepted (RFC 6238 5.2) */
+};
+
+/** The TOTP of an account, its secret opened when want_secret. EB_ENOTFOUND when none. */
+int eb_store_totp_get(struct eb_db *db, int64_t account_id, int want_secret, struct eb_arena *a,
+                      struct eb_totp *out);
+/** Starts (or restarts) the caller's own enrolment with a new secret (base32, sealed here).
+ * EB_EEXIST when the caller already has a confirmed TOTP. Audited. */
+int eb_store_totp_begin(struct eb_db *db, const struct eb_caller *c, const char *secret_b32,
+                        int64_t now);
+/**
+ * Confirms the caller's pending enrolment of the secret t names (read with eb_store_totp_get),
+ * whose code for step matched: confirmed_at = now, last_step = step, and every session of the
+ * account ends. EB_ECONFLICT when that secret is no longer the pending one (confirmed, or
+ * replaced by a restart meanwhile). Audited.
+ */
+int eb_store_totp_confirm(struct eb_db *db, const struct eb_caller *c, const struct eb_totp *t,
+                          int64_t step, int64_t now);
+/** Takes step for a code that matched: atomic, so a code is used once. EB_ECONFLICT when step
+ * is not after last_step (a replay) or the account has no confirmed TOTP. */
+int eb_store_totp_take_step(struct eb_db *db, int64_t account_id, int64_t step);
+/**
+ * Removes the TOTP of account_id: the caller's own (audited "totp.disable"), or an administrator's
+ * reset of an account the caller manages (audited "totp.reset"; the account's sessions end).
+ * EB_ENOTFOUND outside the caller's scope, like a missing account. *removed (may be NULL) tells
+ * whether there was one.
+ */
+int eb_store_totp_remove(struct eb_db *db, const struct eb_caller *c, int64_t account_id,
+                         int *removed /* out */);
+
 /**
  * Login throttling: records a failure for key (e.g. "acct:zhang" or "ip:1.2.3.4") and returns
  * the failure count in the current window; eb_store_throttle_get reads it without changing it.
@@ -478,6 +521,9 @@ struct eb_oidc_client {
     int64_t org_id;       /* the org the app belongs to */
     const char *org_path; /* output */
     int64_t created_at;
+    /* A server-to-server app that may read the rosters (orgs, classes, people without ID
+     * numbers) of its org's subtree with a client_credentials token of scope "roster". */
+    int roster_read;
 };
 
 /** A client for the protocol endpoints (no scope check). EB_ENOTFOUND when unknown. */
@@ -508,6 +554,9 @@ struct eb_oidc_code {
     const char *redirect_uri, *scope, *nonce, *code_challenge, *sid;
     int64_t auth_time, expires_at;
     int64_t used; /* output: how many times it was taken, this take included */
+    /* The claims parameter (compact JSON, NULL when none) and the login's amr ("pwd", "pwd
+     * otp") and acr ("1", "2"); NULL amr/acr read as "pwd" and "1". */
+    const char *claims, *amr, *acr;
 };
 
 int eb_store_oidc_code_create(struct eb_db *db, const struct eb_oidc_code *in);
@@ -530,6 +579,7 @@ struct eb_oidc_token {
     int revoked;
     int64_t rotated_at; /* refresh tokens: 0 while current */
     int64_t created_at;
+    const char *claims, *amr, *acr; /* carried from the code, as in struct eb_oidc_code */
 };
 
 int eb_store_oidc_token_create(struct eb_db *db, const struct eb_oidc_token *in);
@@ -623,6 +673,24 @@ int eb_store_account_activation_pending(struct eb_db *db, int64_t account_id);
  * write access on the student; EB_EINVAL when the person is not a currently enrolled student. */
 int eb_store_binding_code_set(struct eb_db *db, const struct eb_caller *c, int64_t student_id,
                               const char *stored, int64_t now);
+
+/** A student of a class's binding-code sheet: code is the plain code, given out once. */
+struct eb_binding_item {
+    int64_t student_id;
+    const char *name;
+    const char *student_no; /* masked as the people API shows it; may be NULL */
+    const char *code;
+};
+/**
+ * New parent binding codes (replacing the old ones) for every current student of class_id, in
+ * one transaction with one audit row; needs write access on the class (as
+ * eb_store_binding_code_set on each student). *items (in the arena a, person id order) carry the
+ * plain codes, valid until now + EB_BIND_TTL_S. EB_ENOTFOUND outside the scope, EB_EINVAL when
+ * the node is not a class.
+ */
+int eb_store_binding_codes_class(struct eb_db *db, const struct eb_caller *c, int64_t class_id,
+                                 int64_t now, struct eb_arena *a, size_t *n /* out */,
+                                 struct eb_binding_item **items /* out */);
 
 struct eb_parent_registration {
     const char *student_no, *code; /* the binding: student number and the school's code */

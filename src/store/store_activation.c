@@ -616,6 +616,93 @@ int eb_store_binding_code_set(struct eb_db *db, const struct eb_caller *c, int64
     return eb__tx_leave(db, own, rc);
 }
 
+/* The current students of a class with their masked student numbers, for a class's sheet. */
+static const char SQL_CLASS_STUDENTS[] =
+    "SELECT e.person_id, p.name, p.student_no_mask, e.school_id FROM enrolments e JOIN people p"
+    " ON p.id = e.person_id WHERE e.class_id = ? AND e.end_date IS NULL AND p.kind = 'student'"
+    " ORDER BY e.person_id";
+
+int eb_store_binding_codes_class(struct eb_db *db, const struct eb_caller *c, int64_t class_id,
+                                 int64_t now, struct eb_arena *a, size_t *n,
+                                 struct eb_binding_item **items)
+{
+    char path[EB_PATH_MAX];
+    enum eb_org_kind kind = 0;
+    struct eb__q q;
+    size_t cap = 0;
+    int own = 0;
+    int64_t *school_ids = NULL;
+    size_t scap = 0;
+    *n = 0;
+    *items = NULL;
+    int rc = eb__org_path(db, class_id, path, &kind);
+    if (rc != 0)
+        return rc;
+    /* The scope test comes before the kind test, so that a node outside the caller's scope
+     * answers like a missing one whatever its kind. */
+    if (!eb_caller_allows(c, path, EB_ACCESS_WRITE))
+        return EB_ENOTFOUND;
+    if (kind != EB_ORG_CLASS)
+        return EB_EINVAL;
+    eb__q_start(db, SQL_CLASS_STUDENTS, &q);
+    eb__q_int(&q, class_id);
+    while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
+        struct eb_binding_item *it = eb_arena_grow(a, *items, *n, &cap, sizeof(**items));
+        int64_t *s = eb_arena_grow(a, school_ids, *n, &scap, sizeof(*school_ids));
+        if (it == NULL || s == NULL) {
+            rc = EB_ETOOBIG;
+            break;
+        }
+        *items = it;
+        school_ids = s;
+        memset(&it[*n], 0, sizeof(it[*n]));
+        it[*n].student_id = eb__q_col_int(&q, 0);
+        it[*n].name = eb__q_col_str(&q, 1, a);
+        it[*n].student_no = eb__q_col_str(&q, 2, a);
+        s[*n] = eb__q_col_int(&q, 3);
+        (*n)++;
+    }
+    eb__q_end(&q);
+    if (rc < 0)
+        goto done;
+    rc = 0;
+    if (*n == 0)
+        goto done;
+    /* One transaction for the class: either every student's code changes or none does, so a
+     * printed sheet never mixes old and new codes. */
+    rc = eb__tx_enter(db, c, &own);
+    if (rc != 0)
+        goto done;
+    for (size_t i = 0; i < *n && rc == 0; i++) {
+        char text[EB_OTC_TEXT], stored[EB_OTC_STORED];
+        eb_otc_new(now + EB_BIND_TTL_S, text, stored);
+        eb__q_start(db, SQL_BIND_SET, &q);
+        eb__q_int(&q, (*items)[i].student_id);
+        eb__q_int(&q, school_ids[i]);
+        eb__q_text(&q, stored);
+        eb__q_int(&q, now);
+        eb__q_int(&q, now + EB_BIND_TTL_S);
+        rc = eb__q_exec(&q);
+        eb__q_end(&q);
+        rc = rc < 0 ? rc : 0;
+        (*items)[i].code = eb_arena_strdup(a, text);
+        sodium_memzero(text, sizeof(text));
+        if (rc == 0 && (*items)[i].code == NULL)
+            rc = EB_ETOOBIG;
+    }
+    if (rc == 0)
+        rc = eb__audit_write(db, c, "class.binding_codes", "org", class_id, path, NULL,
+                             json_pack("{s:I}", "students", (json_int_t)*n));
+    rc = eb__tx_leave(db, own, rc);
+done:
+    if (rc != 0) {
+        /* Codes that were rolled back must not reach a sheet. */
+        *n = 0;
+        *items = NULL;
+    }
+    return rc;
+}
+
 int eb_store_parent_register(struct eb_db *db, const struct eb_caller *c,
                              const struct eb_parent_registration *in, int64_t now,
                              int64_t *account_id)

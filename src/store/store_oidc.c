@@ -10,20 +10,20 @@
 #define CLIENT_COLS                                                                                \
     "client_id, name, icon, category, description, roles, stages, launch_url, redirect_uris,"      \
     " post_logout_uris, secret_hash, is_public, first_party, id_token_alg,"                        \
-    " backchannel_logout_uri, org_id, org_path, created_at"
+    " backchannel_logout_uri, org_id, org_path, created_at, roster_read"
 
 static const char SQL_CLIENT_GET[] = "SELECT " CLIENT_COLS " FROM oidc_clients WHERE client_id = ?";
 static const char SQL_CLIENT_ALL[] = "SELECT " CLIENT_COLS " FROM oidc_clients ORDER BY name";
 static const char SQL_CLIENT_INSERT[] =
     "INSERT INTO oidc_clients (client_id, name, icon, category, description, roles, stages,"
     " launch_url, redirect_uris, post_logout_uris, secret_hash, is_public, first_party,"
-    " id_token_alg, backchannel_logout_uri, org_id, org_path, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " id_token_alg, backchannel_logout_uri, roster_read, org_id, org_path, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_CLIENT_UPDATE[] =
     "UPDATE oidc_clients SET name = ?, icon = ?, category = ?, description = ?, roles = ?,"
     " stages = ?, launch_url = ?, redirect_uris = ?, post_logout_uris = ?,"
     " secret_hash = ?, is_public = ?, first_party = ?, id_token_alg = ?,"
-    " backchannel_logout_uri = ? WHERE client_id = ?";
+    " backchannel_logout_uri = ?, roster_read = ? WHERE client_id = ?";
 static const char SQL_CLIENT_DELETE[] = "DELETE FROM oidc_clients WHERE client_id = ?";
 static const char SQL_CLIENT_DEL_CODES[] = "DELETE FROM oidc_codes WHERE client_id = ?";
 static const char SQL_CLIENT_DEL_TOKENS[] = "DELETE FROM oidc_tokens WHERE client_id = ?";
@@ -33,19 +33,21 @@ static const char SQL_SCHOOL_STAGES[] = "SELECT stages FROM orgs WHERE id = ? AN
 
 static const char SQL_CODE_INSERT[] =
     "INSERT INTO oidc_codes (code_hash, client_id, account_id, redirect_uri, scope, nonce,"
-    " code_challenge, sid, auth_time, expires_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    " code_challenge, sid, auth_time, expires_at, created_at, claims, amr, acr)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /* One statement counts the use and reads the row: of two concurrent takes exactly one sees
  * used = 1. */
 static const char SQL_CODE_TAKE[] =
     "UPDATE oidc_codes SET used = used + 1 WHERE code_hash = ? RETURNING client_id, account_id,"
-    " redirect_uri, scope, nonce, code_challenge, sid, auth_time, expires_at, used";
+    " redirect_uri, scope, nonce, code_challenge, sid, auth_time, expires_at, used, claims, amr,"
+    " acr";
 
 #define TOKEN_COLS                                                                                 \
     "token_hash, kind, client_id, account_id, scope, sid, auth_time, family_id, code_hash,"        \
-    " nonce, expires_at, revoked, rotated_at, created_at"
+    " nonce, expires_at, revoked, rotated_at, created_at, claims, amr, acr"
 static const char SQL_TOKEN_INSERT[] =
-    "INSERT INTO oidc_tokens (" TOKEN_COLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "INSERT INTO oidc_tokens (" TOKEN_COLS
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char SQL_TOKEN_GET[] = "SELECT " TOKEN_COLS " FROM oidc_tokens WHERE token_hash = ?";
 static const char SQL_TOKEN_ROTATE[] =
     "UPDATE oidc_tokens SET rotated_at = ? WHERE token_hash = ? AND kind = 2 AND revoked = 0"
@@ -95,20 +97,21 @@ static void read_client(struct eb__q *q, struct eb_arena *a, struct eb_oidc_clie
     o->org_id = eb__q_col_int(q, 15);
     o->org_path = eb__q_col_str(q, 16, a);
     o->created_at = eb__q_col_int(q, 17);
+    o->roster_read = (int)eb__q_col_int(q, 18);
 }
 
 /* The audit's view of an app: everything but the secret's hash. */
 static json_t *client_json(const struct eb_oidc_client *c)
 {
     return json_pack(
-        "{s:s, s:s, s:I, s:I, s:o, s:s, s:b, s:b, s:s, s:o, s:I}", "client_id", c->client_id,
+        "{s:s, s:s, s:I, s:I, s:o, s:s, s:b, s:b, s:s, s:o, s:I, s:b}", "client_id", c->client_id,
         "name", c->name, "roles", (json_int_t)c->roles, "stages", (json_int_t)c->stages,
         "launch_url", c->launch_url ? json_string(c->launch_url) : json_null(), "redirect_uris",
         c->redirect_uris ? c->redirect_uris : "", "public", c->is_public, "first_party",
         c->first_party, "id_token_alg", c->id_token_alg ? c->id_token_alg : "RS256",
         "backchannel_logout_uri",
         c->backchannel_logout_uri ? json_string(c->backchannel_logout_uri) : json_null(), "org_id",
-        (json_int_t)c->org_id);
+        (json_int_t)c->org_id, "roster_read", c->roster_read);
 }
 
 static int list_rows(struct eb_db *db, const char *sql, const char *arg, struct eb_arena *a,
@@ -159,6 +162,8 @@ static int check_client(const struct eb_oidc_client *in)
         return EB_EINVAL;
     if (in->is_public == (in->secret_hash != NULL))
         return EB_EINVAL; /* a public client has no secret; a confidential one has one */
+    if (in->roster_read && in->is_public)
+        return EB_EINVAL; /* rosters are read by servers, with client_credentials */
     const char *alg = in->id_token_alg ? in->id_token_alg : "RS256";
     if (strcmp(alg, "RS256") && strcmp(alg, "ES256") && strcmp(alg, "EdDSA"))
         return EB_EINVAL;
@@ -181,6 +186,7 @@ static void bind_client_settings(struct eb__q *q, const struct eb_oidc_client *i
     eb__q_int(q, in->first_party);
     eb__q_text(q, in->id_token_alg ? in->id_token_alg : "RS256");
     eb__q_text(q, in->backchannel_logout_uri);
+    eb__q_int(q, in->roster_read);
 }
 
 int eb_store_oidc_client_create(struct eb_db *db, const struct eb_caller *c,
@@ -387,6 +393,9 @@ int eb_store_oidc_code_create(struct eb_db *db, const struct eb_oidc_code *in)
     eb__q_int(&q, in->auth_time);
     eb__q_int(&q, in->expires_at);
     eb__q_int(&q, eb__now_ms() / 1000);
+    eb__q_text(&q, in->claims);
+    eb__q_text(&q, in->amr);
+    eb__q_text(&q, in->acr);
     int rc = eb__q_exec(&q);
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
@@ -412,6 +421,9 @@ int eb_store_oidc_code_take(struct eb_db *db, const char *code_hash, struct eb_a
         out->auth_time = eb__q_col_int(&q, 7);
         out->expires_at = eb__q_col_int(&q, 8);
         out->used = eb__q_col_int(&q, 9);
+        out->claims = eb__q_col_str(&q, 10, a);
+        out->amr = eb__q_col_str(&q, 11, a);
+        out->acr = eb__q_col_str(&q, 12, a);
         /* Drain: a RETURNING statement finishes its write on the last step. */
         while (eb__q_step(&q) == EB__STORE_ROW) {
         }
@@ -442,6 +454,9 @@ int eb_store_oidc_token_create(struct eb_db *db, const struct eb_oidc_token *in)
     eb__q_int(&q, 0);
     eb__q_null(&q);
     eb__q_int(&q, in->created_at ? in->created_at : eb__now_ms() / 1000);
+    eb__q_text(&q, in->claims);
+    eb__q_text(&q, in->amr);
+    eb__q_text(&q, in->acr);
     int rc = eb__q_exec(&q);
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
@@ -470,6 +485,9 @@ int eb_store_oidc_token_get(struct eb_db *db, const char *token_hash, struct eb_
         out->revoked = (int)eb__q_col_int(&q, 11);
         out->rotated_at = eb__q_col_int(&q, 12);
         out->created_at = eb__q_col_int(&q, 13);
+        out->claims = eb__q_col_str(&q, 14, a);
+        out->amr = eb__q_col_str(&q, 15, a);
+        out->acr = eb__q_col_str(&q, 16, a);
     }
     eb__q_end(&q);
     if (rc == EB__STORE_DONE)

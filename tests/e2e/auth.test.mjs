@@ -23,7 +23,8 @@ function sessionCookie(res) {
 }
 
 function assertSessionShape(s, login) {
-  assert.deepEqual(Object.keys(s).sort(), ['csrf_token', 'roles', 'user']);
+  assert.deepEqual(Object.keys(s).sort(), ['amr', 'csrf_token', 'roles', 'user']);
+  assert.deepEqual(s.amr, ['pwd'], 'a password login without TOTP (totp.test.mjs has the rest)');
   assert.equal(s.user.login, login);
   assert.equal(typeof s.user.id, 'number');
   assert.ok(Number.isInteger(s.user.id) && s.user.id > 0);
@@ -275,6 +276,30 @@ test('changing one\'s password: the old one stops working, the new one works', a
     assert.doesNotMatch(JSON.stringify(e), /argon2|Student-new-2026|Demo-pass-2026/,
       'the audit log must never hold passwords or hashes');
   }
+});
+
+test('changing one\'s password is throttled like the login: wrong old passwords get 429', async () => {
+  const login = 'analyst1';
+  const c = new Client(srv.base);
+  await c.mustLogin(login, DEMO_PW);
+  let throttled = null;
+  let failures = 0;
+  for (let i = 0; i < 12 && !throttled; i++) {
+    const res = await c.put('/api/v1/me/password', { old_password: `Wrong-old-${i}`, new_password: 'Analyst-new-2026' });
+    if (res.status === 429) throttled = res;
+    else {
+      expectError(res, 400, 'bad_old_password', `attempt ${i + 1}`);
+      failures++;
+    }
+  }
+  assert.ok(throttled, 'no 429 after 12 wrong old passwords');
+  assert.ok(failures >= 5, `throttled after only ${failures} failures`);
+  assert.match(throttled.headers.get('retry-after') || '', /^\d+$/);
+  /* The same counter guards the login form: the guesser gains nothing by switching paths. */
+  expectError(await new Client(srv.base).login(login, DEMO_PW), 429, 'throttled', 'login while throttled');
+  /* Nothing changed: after the delay the old password still logs in. */
+  await new Promise((r) => setTimeout(r, (Number(throttled.headers.get('retry-after')) + 0.2) * 1000));
+  await new Client(srv.base).mustLogin(login, DEMO_PW);
 });
 
 test('every error answer above used a documented code and the caller\'s language', () => {

@@ -72,6 +72,7 @@ test('every command and subcommand answers --help with its usage on stdout and e
     [['user', 'add', '--help'], /usage: edubrain user add --db PATH --login L --password P --role ROLE --org ORG_ID/],
     [['user', 'passwd', '--help'], /edubrain user passwd --db PATH --login L --password P/],
     [['user', 'list', '--help'], /edubrain user list --db PATH/],
+    [['user', 'reset-totp', '--help'], /edubrain user reset-totp --db PATH --login L/],
     [['migrate', '--help'], /usage: edubrain migrate --from PATH_OR_URL --to PATH_OR_URL/],
   ];
   for (const [args, usage] of cases) {

@@ -77,7 +77,7 @@ before(async () => {
   srv = await startServer();
   ({ ids } = await discoverCity(srv.base));
   admin = await loginAs(srv.base, 'admin');
-  apps.rs = await registerApp('rs', { first_party: true });
+  apps.rs = await registerApp('rs', { first_party: true, roster_read: true });
   apps.es = await registerApp('es', { first_party: true, id_token_signed_response_alg: 'ES256' });
   apps.ed = await registerApp('ed', { first_party: true, id_token_signed_response_alg: 'EdDSA' });
   apps.pub = await registerApp('pub', { first_party: true, public: true });
@@ -408,7 +408,7 @@ test('edubrain app add | list | rm', async () => {
   if (srv.db.startsWith('postgres')) return; /* the CLI runs on the SQLite file */
   const id = `cli-${tag}`;
   const add = await runCli(['app', 'add', '--db', srv.db, '--name', '命令行应用', '--client-id', id,
-    '--redirect-uri', CB, '--first-party']);
+    '--redirect-uri', CB, '--first-party', '--roster-read']);
   expectExit(add, 0, 'app add');
   const secret = /client_secret: (\S+)/.exec(add.stdout)[1];
   const list = await runCli(['app', 'list', '--db', srv.db]);

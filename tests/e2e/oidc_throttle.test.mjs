@@ -21,7 +21,7 @@ const CB = `${RP}/cb`;
 async function registerApp(name) {
   return expectStatus(await admin.post('/api/v1/apps', {
     client_id: `${name}-${tag}`, name: `限速应用${name}`, redirect_uris: [`${RP}/cb`],
-    org_id: ids.city, launch_url: `${RP}/`, first_party: true,
+    org_id: ids.city, launch_url: `${RP}/`, first_party: true, roster_read: true,
   }), 201, `register ${name}`).json;
 }
 

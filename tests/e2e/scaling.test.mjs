@@ -81,6 +81,7 @@ const DISTRIBUTED = [
   ['posts', 'school_id', 'school'], ['teaching', 'school_id', 'school'], ['guardians', 'school_id', 'school'],
   ['audit', 'school_id', 'school'], ['accounts', 'id', 'account'], ['grants', 'account_id', 'account'],
   ['sessions', 'account_id', 'account'], ['account_logins', 'login', 'logins'], ['login_throttle', 'key', 'throttle'],
+  ['totp_secrets', 'account_id', 'account'],
   ['binding_codes', 'school_id', 'school'],
   ['oidc_codes', 'code_hash', 'oidc_codes'], ['oidc_tokens', 'token_hash', 'oidc_tokens'],
   ['oidc_session_clients', 'account_id', 'account'], ['oidc_consents', 'account_id', 'account'],

@@ -15,6 +15,7 @@
 // | GET discovery, /oidc/jwks      | -     | -         | -       | -        | -        | -       | -        |
 // | POST/DELETE /session, GET /me  | -     | -         | -       | -        | -        | -       | -        |
 // | PUT /me/password               | -     | -         | -       | -        | -        | -       | -        |
+// | POST /me/totp{,/confirm,/disable}| -   | -         | -       | -        | -        | -       | -        |
 // | GET /orgs/{id}                 | ok    | =         | =       | =        | =        | =       | ok (city)|
 // | GET /orgs/{id}/children        | ok    | =         | =       | =        | =        | =       | ok       |
 // | GET /orgs/{id}/people          | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
@@ -38,10 +39,12 @@
 // | POST /accounts/{id}/password   | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /accounts/{id}/roles      | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | DELETE /accounts/{id}/roles/{g}| ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | DELETE /accounts/{id}/totp     | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /orgs/{id}/accounts       | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /orgs/{id}/activation-codes| ok   | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /accounts/{id}/activation-code| ok | =        | =       | = / x    | = / x    | = / x   | x        |
 // | POST /people/{id}/binding-code | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /orgs/{id}/binding-codes  | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | GET /orgs/{id}/registration    | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
 // | POST /parents (public)         | -     | -         | -       | -        | -        | -       | -        |
 // | /oidc/* (protocol endpoints)   | -     | -         | -       | -        | -        | -       | -        |
@@ -120,10 +123,12 @@ const BUILDERS = {
   'POST /api/v1/accounts/{id}/password': (t) => ['POST', `/api/v1/accounts/${t.account}/password`, { password: 'Scope-reset-2026' }],
   'POST /api/v1/accounts/{id}/roles': (t) => ['POST', `/api/v1/accounts/${t.account}/roles`, { role: 'teacher', org_id: t.school }],
   'DELETE /api/v1/accounts/{id}/roles/{grant_id}': (t) => ['DELETE', `/api/v1/accounts/${t.account}/roles/${t.grant}`],
+  'DELETE /api/v1/accounts/{id}/totp': (t) => ['DELETE', `/api/v1/accounts/${t.account}/totp`],
   'POST /api/v1/orgs/{id}/accounts': (t) => ['POST', `/api/v1/orgs/${t.class}/accounts`],
   'POST /api/v1/orgs/{id}/activation-codes': (t) => ['POST', `/api/v1/orgs/${t.class}/activation-codes`],
   'POST /api/v1/accounts/{id}/activation-code': (t) => ['POST', `/api/v1/accounts/${t.account}/activation-code`],
   'POST /api/v1/people/{id}/binding-code': (t) => ['POST', `/api/v1/people/${t.person}/binding-code`],
+  'POST /api/v1/orgs/{id}/binding-codes': (t) => ['POST', `/api/v1/orgs/${t.class}/binding-codes`],
   'GET /api/v1/orgs/{id}/registration': (t) => ['GET', `/api/v1/orgs/${t.org}/registration`],
   'POST /api/v1/apps': (t) => ['POST', '/api/v1/apps', { name: '越权应用', redirect_uris: ['https://x.test/cb'], org_id: t.school }],
 };
@@ -132,6 +137,7 @@ const NO_OBJECT = new Set([
   'GET /healthz', 'GET /metrics', 'GET /api/v1/openapi.json', 'POST /api/v1/session',
   'GET /.well-known/openid-configuration', 'GET /oidc/jwks', /* public documents */
   'DELETE /api/v1/session', 'GET /api/v1/me', 'PUT /api/v1/me/password',
+  'POST /api/v1/me/totp', 'POST /api/v1/me/totp/confirm', 'POST /api/v1/me/totp/disable', /* one's own (totp.test.mjs) */
   'GET /api/v1/accounts', /* a list bounded by scope: checked on its own below */
   'POST /api/v1/parents', /* public: the binding code is the permission (activation.test.mjs) */
   /* OIDC protocol endpoints: the client, the token or the session is the authority. */

@@ -1,4 +1,4 @@
-/* Unit tests of src/auth: password hashing and rules, throttling delays, CSRF comparison. */
+/* Unit tests of src/auth: password hashing and rules, throttling delays, CSRF comparison, TOTP. */
 #include "unit.h"
 
 #include <string.h>
@@ -88,6 +88,92 @@ static void csrf_needs_the_exact_token(void **state)
     eb_arena_destroy(r.arena);
 }
 
+/* RFC 6238 Appendix B, the SHA1 rows: the seed is the ASCII "12345678901234567890". */
+static void totp_rfc6238_sha1_vectors(void **state)
+{
+    (void)state;
+    static const struct {
+        int64_t t;
+        const char *code;
+    } vectors[] = {
+        {59, "94287082"},         {1111111109, "07081804"}, {1111111111, "14050471"},
+        {1234567890, "89005924"}, {2000000000, "69279037"}, {20000000000, "65353130"},
+    };
+    const unsigned char *key = (const unsigned char *)"12345678901234567890";
+    for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++) {
+        char out[9];
+        assert_int_equal(eb__totp_code(key, 20, vectors[i].t, 8, out), 0);
+        assert_string_equal(out, vectors[i].code);
+        /* Six digits are the last six of the same truncation (RFC 4226 5.3). */
+        assert_int_equal(eb__totp_code(key, 20, vectors[i].t, 6, out), 0);
+        assert_string_equal(out, vectors[i].code + 2);
+    }
+    char out[9];
+    assert_int_equal(eb__totp_code(key, 20, 59, 5, out), EB_EINVAL);
+    assert_int_equal(eb__totp_code(key, 0, 59, 6, out), EB_EINVAL);
+}
+
+static void totp_accepts_one_step_either_side(void **state)
+{
+    (void)state;
+    const unsigned char *key = (const unsigned char *)"12345678901234567890";
+    const int64_t now = 1111111111; /* step 37037037, 1 s into it */
+    const int64_t cur = now / EB_TOTP_STEP_S;
+    char code[9];
+    int64_t step = -1;
+    for (int64_t d = -1; d <= 1; d++) {
+        assert_int_equal(eb__totp_code(key, 20, (cur + d) * EB_TOTP_STEP_S, 6, code), 0);
+        assert_int_equal(eb__totp_match(key, 20, now, code, 0, &step), 0);
+        assert_int_equal(step, cur + d);
+    }
+    /* Two steps away is too far, both ways. */
+    for (int64_t d = -2; d <= 2; d += 4) {
+        assert_int_equal(eb__totp_code(key, 20, (cur + d) * EB_TOTP_STEP_S, 6, code), 0);
+        assert_int_equal(eb__totp_match(key, 20, now, code, 0, &step), EB_EAUTH);
+    }
+    /* The spaces apps show are ignored; anything else that is not six digits is wrong. */
+    assert_int_equal(eb__totp_code(key, 20, now, 6, code), 0);
+    char spaced[12] = {code[0], code[1], code[2], ' ', code[3], code[4], code[5], '\0'};
+    assert_int_equal(eb__totp_match(key, 20, now, spaced, 0, &step), 0);
+    assert_int_equal(step, cur);
+    char longer[12] = {code[0], code[1], code[2], code[3], code[4], code[5], '0', '\0'};
+    assert_int_equal(eb__totp_match(key, 20, now, longer, 0, &step), EB_EAUTH);
+    assert_int_equal(eb__totp_match(key, 20, now, "", 0, &step), EB_EAUTH);
+    assert_int_equal(eb__totp_match(key, 20, now, NULL, 0, &step), EB_EAUTH);
+    assert_int_equal(eb__totp_match(key, 20, now, "12a456", 0, &step), EB_EAUTH);
+    /* Another key's code does not match. */
+    const unsigned char *other = (const unsigned char *)"09876543210987654321";
+    assert_int_equal(eb__totp_code(other, 20, now, 6, code), 0);
+    char mine[9];
+    assert_int_equal(eb__totp_code(key, 20, now, 6, mine), 0);
+    if (strcmp(code, mine) != 0)
+        assert_int_equal(eb__totp_match(key, 20, now, code, 0, &step), EB_EAUTH);
+}
+
+static void totp_refuses_replayed_steps(void **state)
+{
+    (void)state;
+    const unsigned char *key = (const unsigned char *)"12345678901234567890";
+    const int64_t now = 1234567890;
+    const int64_t cur = now / EB_TOTP_STEP_S;
+    char code[9];
+    int64_t step = -1;
+    assert_int_equal(eb__totp_code(key, 20, now, 6, code), 0);
+    /* Taken once (last_step = cur), the same code is a replay, not merely wrong. */
+    assert_int_equal(eb__totp_match(key, 20, now, code, cur - 1, &step), 0);
+    assert_int_equal(step, cur);
+    assert_int_equal(eb__totp_match(key, 20, now, code, cur, &step), EB_ECONFLICT);
+    /* A later step's code was taken: every earlier one is refused too (RFC 6238 5.2). */
+    assert_int_equal(eb__totp_match(key, 20, now, code, cur + 1, &step), EB_ECONFLICT);
+    /* The next step's code still works after the current one was taken. */
+    assert_int_equal(eb__totp_code(key, 20, now + EB_TOTP_STEP_S, 6, code), 0);
+    assert_int_equal(eb__totp_match(key, 20, now, code, cur, &step), 0);
+    assert_int_equal(step, cur + 1);
+    /* Half a minute later the window has moved on: the old step's code is plain wrong. */
+    assert_int_equal(eb__totp_code(key, 20, now - EB_TOTP_STEP_S, 6, code), 0);
+    assert_int_equal(eb__totp_match(key, 20, now + 2 * EB_TOTP_STEP_S, code, 0, &step), EB_EAUTH);
+}
+
 EB_TEST_GROUP(auth)
 {
     const struct CMUnitTest tests[] = {
@@ -96,6 +182,9 @@ EB_TEST_GROUP(auth)
         cmocka_unit_test(throttle_delays_escalate_and_are_capped),
         cmocka_unit_test(tokens_are_random_and_hashes_stable),
         cmocka_unit_test(csrf_needs_the_exact_token),
+        cmocka_unit_test(totp_rfc6238_sha1_vectors),
+        cmocka_unit_test(totp_accepts_one_step_either_side),
+        cmocka_unit_test(totp_refuses_replayed_steps),
     };
     return cmocka_run_group_tests_name("auth", tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -192,6 +193,113 @@ static void apps_are_scoped(void **state)
     assert_int_equal(eb_store_oidc_client_get(w.db, "dist-app", w.a, &gone), EB_ENOTFOUND);
 }
 
+static void claims_parameter_is_checked(void **state)
+{
+    (void)state;
+    json_t *doc = NULL;
+    assert_int_equal(eb__oidc_claims_parse(NULL, &doc), 0);
+    assert_null(doc);
+    const char *good = "{\"userinfo\":{\"name\":{\"essential\":true},\"email\":null},"
+                       "\"id_token\":{\"acr\":{\"values\":[\"2\",\"1\"]},"
+                       "\"auth_time\":{\"essential\":true}},\"x-ext\":1}";
+    assert_int_equal(eb__oidc_claims_parse(good, &doc), 0);
+    assert_non_null(doc);
+    assert_true(json_is_true(
+        json_object_get(json_object_get(json_object_get(doc, "userinfo"), "name"), "essential")));
+    json_decref(doc);
+    const char *bad[] = {
+        "{",                                           /* not JSON */
+        "[]",                                          /* not an object */
+        "{\"userinfo\":[\"name\"]}",                   /* a member that is not an object */
+        "{\"id_token\":{\"acr\":\"2\"}}",              /* a request that is not null/object */
+        "{\"id_token\":{\"acr\":{\"essential\":1}}}",  /* essential not a boolean */
+        "{\"id_token\":{\"acr\":{\"values\":\"2\"}}}", /* values not an array */
+        "{\"userinfo\":{},\"userinfo\":{}}",           /* a duplicated member */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        doc = NULL;
+        assert_int_equal(eb__oidc_claims_parse(bad[i], &doc), EB_EINVAL);
+        assert_null(doc);
+    }
+    char big[EB_OIDC_CLAIMS_MAX + 64];
+    memset(big, ' ', sizeof(big) - 1);
+    big[0] = '{';
+    big[sizeof(big) - 2] = '}';
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(eb__oidc_claims_parse(big, &doc), EB_EINVAL);
+    /* Which scope each claim belongs to decides what a consent must cover. */
+    assert_string_equal(eb__oidc_claim_scope("name"), "profile");
+    assert_string_equal(eb__oidc_claim_scope("phone_number"), "phone");
+    assert_string_equal(eb__oidc_claim_scope("student_no"), "edubrain");
+    assert_null(eb__oidc_claim_scope("acr"));
+    assert_null(eb__oidc_claim_scope("citizen_id"));
+}
+
+static void grants_carry_claims_amr_and_acr(void **state)
+{
+    (void)state;
+    const char *claims = "{\"id_token\":{\"name\":null}}";
+    struct eb_oidc_code c = {.code_hash = "hc",
+                             .client_id = "app",
+                             .account_id = 7,
+                             .redirect_uri = "https://a.test/cb",
+                             .scope = "openid",
+                             .sid = "s",
+                             .auth_time = 100,
+                             .expires_at = 200,
+                             .claims = claims,
+                             .amr = "pwd otp",
+                             .acr = "2"};
+    assert_int_equal(eb_store_oidc_code_create(w.db, &c), 0);
+    struct eb_oidc_code out;
+    assert_int_equal(eb_store_oidc_code_take(w.db, "hc", w.a, &out), 0);
+    assert_string_equal(out.claims, claims);
+    assert_string_equal(out.amr, "pwd otp");
+    assert_string_equal(out.acr, "2");
+    struct eb_oidc_token t = {.token_hash = "rc",
+                              .kind = EB_OIDC_REFRESH,
+                              .client_id = "app",
+                              .account_id = 7,
+                              .scope = "openid",
+                              .family_id = "fc",
+                              .expires_at = 9999999999,
+                              .claims = out.claims,
+                              .amr = out.amr,
+                              .acr = out.acr};
+    assert_int_equal(eb_store_oidc_token_create(w.db, &t), 0);
+    struct eb_oidc_token got;
+    assert_int_equal(eb_store_oidc_token_get(w.db, "rc", w.a, &got), 0);
+    assert_string_equal(got.claims, claims);
+    assert_string_equal(got.amr, "pwd otp");
+    assert_string_equal(got.acr, "2");
+    /* client_credentials tokens have no login: NULL stays NULL. */
+    t.token_hash = "cc";
+    t.claims = t.amr = t.acr = NULL;
+    assert_int_equal(eb_store_oidc_token_create(w.db, &t), 0);
+    assert_int_equal(eb_store_oidc_token_get(w.db, "cc", w.a, &got), 0);
+    assert_null(got.claims);
+    assert_null(got.amr);
+    assert_null(got.acr);
+}
+
+static void the_test_clock_moves(void **state)
+{
+    (void)state;
+    char path[128];
+    snprintf(path, sizeof(path), "%s/clock", w.dir);
+    setenv("EDUBRAIN_TEST_CLOCK_FILE", path, 1);
+    int64_t base = eb__oidc_now();
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("31\n", f);
+    fclose(f);
+    int64_t moved = eb__oidc_now();
+    assert_true(moved - base >= 31 && moved - base <= 33);
+    unlink(path);
+    assert_true(eb__oidc_now() - base <= 2);
+    unsetenv("EDUBRAIN_TEST_CLOCK_FILE");
+}
+
 EB_TEST_GROUP(oidc)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +307,9 @@ EB_TEST_GROUP(oidc)
         cmocka_unit_test(codes_are_taken_once),
         cmocka_unit_test(refresh_rotates_once_and_families_revoke),
         cmocka_unit_test(apps_are_scoped),
+        cmocka_unit_test(claims_parameter_is_checked),
+        cmocka_unit_test(grants_carry_claims_amr_and_acr),
+        cmocka_unit_test(the_test_clock_moves),
     };
     return cmocka_run_group_tests_name("oidc", tests, setup, teardown);
 }

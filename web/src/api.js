@@ -10,6 +10,12 @@ export function setUnauthenticatedHandler(fn) {
   onUnauthenticated = fn;
 }
 
+/* Called on a 403 must_enrol_totp so that the router can send the user to /security. */
+let onMustEnrol = () => {};
+export function setMustEnrolHandler(fn) {
+  onMustEnrol = fn;
+}
+
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
     super(message || code || `HTTP ${status}`);
@@ -58,6 +64,12 @@ export async function api(method, path, body, opts = {}) {
       session.me = null;
       onUnauthenticated();
     }
+    /* The policy requires a second factor this session does not have yet (an administrator
+     * whose TOTP was reset, or a policy switched on mid-session): enrolment comes first. */
+    if (res.status === 403 && e.code === 'must_enrol_totp' && session.me) {
+      session.me.user.must_enrol_totp = true;
+      onMustEnrol();
+    }
     throw e;
   }
   return data;
@@ -78,8 +90,11 @@ export async function loadSession() {
   return session.me;
 }
 
-export async function login(loginName, password) {
-  session.me = await api('POST', '/session', { login: loginName, password }, { noRedirect: true });
+/* otp: the second step's code, sent again with the password (the API keeps no half-done login). */
+export async function login(loginName, password, otp) {
+  const body = { login: loginName, password };
+  if (otp !== undefined) body.otp = otp;
+  session.me = await api('POST', '/session', body, { noRedirect: true });
   session.checked = true;
   return session.me;
 }
@@ -99,3 +114,26 @@ export function adminRoles() {
   const roles = (session.me && session.me.roles) || [];
   return roles.filter((r) => ADMIN_ROLES.includes(r.role));
 }
+
+/* ---- the second factor (TOTP, RFC 6238) ---- */
+
+/* Starts an enrolment: {secret (base32), otpauth_uri}; 409 totp_already_enabled. */
+export const totpStart = () => api('POST', '/me/totp');
+
+/* Confirms the enrolment with the first code; the answer is the session document. */
+export async function totpConfirm(code) {
+  const doc = await api('POST', '/me/totp/confirm', { code });
+  /* Keep the CSRF token should the answer leave it out. */
+  session.me = doc && doc.user ? { csrf_token: session.me && session.me.csrf_token, ...doc } : await loadSession();
+  return session.me;
+}
+
+/* Turns the second factor off (403 totp_required for administrator roles). */
+export async function totpDisable(password, code) {
+  /* A wrong password is not an expired session: no redirect to the login page. */
+  await api('POST', '/me/totp/disable', { password, code }, { noRedirect: true });
+  return loadSession();
+}
+
+/* Six digits, nothing else: what a TOTP code looks like (RFC 6238 with 6 digits). */
+export const OTP_RE = /^\d{6}$/;

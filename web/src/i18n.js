@@ -1,6 +1,10 @@
 // Interface texts in Simplified Chinese (default) and English, and the persisted language choice.
 import { createI18n } from 'vue-i18n';
 import { activationZh, activationEn } from './i18n_activation.js';
+import {
+  securityZh, securityEn, otpZh, otpEn, accountsTotpZh, accountsTotpEn, bindSheetZh, bindSheetEn,
+  regCardsZh, regCardsEn, totpErrorsZh, totpErrorsEn,
+} from './i18n_security.js';
 
 const zh = {
   app: { title: '示范市智慧教育平台', subtitle: '教育大脑 · 统一门户', skip: '跳到主要内容', menu: '菜单' },
@@ -144,6 +148,18 @@ const en = {
 
 zh.activation = activationZh;
 en.activation = activationEn;
+zh.security = securityZh;
+en.security = securityEn;
+zh.otp = otpZh;
+en.otp = otpEn;
+zh.bindSheet = bindSheetZh;
+en.bindSheet = bindSheetEn;
+zh.regCards = regCardsZh;
+en.regCards = regCardsEn;
+Object.assign(zh.accounts, accountsTotpZh);
+Object.assign(en.accounts, accountsTotpEn);
+Object.assign(zh.errors, totpErrorsZh);
+Object.assign(en.errors, totpErrorsEn);
 
 function initialLocale() {
   try {

@@ -1,6 +1,6 @@
 // Routes of the UI; every page but login needs a session, a 401 anywhere returns to login.
 import { createRouter, createWebHistory } from 'vue-router';
-import { session, loadSession, setUnauthenticatedHandler } from './api.js';
+import { session, loadSession, setUnauthenticatedHandler, setMustEnrolHandler } from './api.js';
 import LoginView from './views/LoginView.vue';
 import PortalView from './views/PortalView.vue';
 import OrgView from './views/OrgView.vue';
@@ -13,6 +13,8 @@ import ActivationView from './views/ActivationView.vue';
 import ActivationSheetView from './views/ActivationSheetView.vue';
 import RegistrationView from './views/RegistrationView.vue';
 import ParentRegisterView from './views/ParentRegisterView.vue';
+import SecurityView from './views/SecurityView.vue';
+import BindingSheetView from './views/BindingSheetView.vue';
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -28,6 +30,8 @@ export const router = createRouter({
     { path: '/activation', name: 'activation', component: ActivationView },
     { path: '/activation/sheet', name: 'activation-sheet', component: ActivationSheetView },
     { path: '/registration/:id(\\d+)?', name: 'registration', component: RegistrationView, props: true },
+    { path: '/security', name: 'security', component: SecurityView },
+    { path: '/binding/sheet', name: 'binding-sheet', component: BindingSheetView },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
@@ -52,6 +56,11 @@ router.beforeEach(async (to) => {
   if (!session.me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} };
   /* First login with a one-time code (or after a reset): choosing a password comes first. */
   if (session.me.user.must_change_password && to.name !== 'password') return { name: 'password' };
+  /* An administrator without a second factor under the "required" policy: the API answers
+   * every other route with 403 must_enrol_totp, so enrolment comes next (after the password). */
+  if (session.me.user.must_enrol_totp && !session.me.user.must_change_password && to.name !== 'security') {
+    return { name: 'security', query: to.fullPath !== '/' ? { next: to.fullPath } : {} };
+  }
   return true;
 });
 
@@ -60,4 +69,9 @@ setUnauthenticatedHandler(() => {
   if (cur.name !== 'login') {
     router.replace({ name: 'login', query: cur.fullPath !== '/' ? { next: cur.fullPath } : {} });
   }
+});
+
+setMustEnrolHandler(() => {
+  const cur = router.currentRoute.value;
+  if (cur.name !== 'security') router.replace({ name: 'security' });
 });

@@ -23,10 +23,10 @@ let server;
 export let baseUrl; /* a live binding: set once the server listens */
 export let serverLog = '';
 
-function startServer() {
+function startServer(mfaAdmins) {
   return new Promise((resolve, reject) => {
     const p = spawn(BIN, ['serve', '--db', path.join(tmp, 'city.db'), '--listen', '127.0.0.1:0',
-      '--web', path.join(repo, 'web/dist')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--web', path.join(repo, 'web/dist'), '--mfa-admins', mfaAdmins], { stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => reject(new Error('server did not start:\n' + serverLog)), 30000);
     const onData = (chunk) => {
       serverLog += chunk.toString();
@@ -46,8 +46,12 @@ function startServer() {
   });
 }
 
-/** Registers the file's before/after hooks: a small demo city and its server. */
-export function useCityServer() {
+/**
+ * Registers the file's before/after hooks: a small demo city and its server. mfaAdmins is the
+ * server's --mfa-admins policy: 'optional' by default, so that administrators log in with a
+ * password alone; 'required' (the server's own default) for the tests of the second factor.
+ */
+export function useCityServer({ mfaAdmins = 'optional' } = {}) {
   before(async () => {
   assert.ok(fs.existsSync(path.join(repo, 'web/dist/index.html')), 'web/dist is not built (tools/build_web.sh)');
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);
@@ -55,7 +59,7 @@ export function useCityServer() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-browser-'));
   execFileSync(BIN, ['demo', '--db', path.join(tmp, 'city.db'), '--scale', 'small',
     '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120000 });
-  server = await startServer();
+  server = await startServer(mfaAdmins);
 });
 
 after(async () => {

@@ -54,24 +54,31 @@ export async function createDemoDb(dir) {
  * Makes a temp dir with a fresh demo city and starts `edubrain serve` on it (port 0).
  * Returns { base, port, dir, db, stop, log }. stop() sends SIGTERM and asserts a clean exit
  * (status 0, no ASan/UBSan report on stderr); call it from after().
+ * mfaAdmins: the --mfa-admins policy; 'optional' by default, so that the suites log in as
+ * administrators with a password alone; null starts the server with its own default (required).
  */
-export async function startServer({ extraArgs = [] } = {}) {
+export async function startServer({ extraArgs = [], mfaAdmins = 'optional' } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-e2e-'));
   try {
-    return await startIn(dir, extraArgs);
+    return await startIn(dir, extraArgs, mfaAdmins);
   } catch (e) {
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
 }
 
-async function startIn(dir, extraArgs) {
+async function startIn(dir, extraArgs, mfaAdmins) {
   if (PG_BASE) {
     const { dsn, keyFile, drop } = await createPgDemoDb(dir);
-    return serveDb(dsn, { cwd: dir, extraArgs: ['--key-file', keyFile, ...extraArgs], removeDir: dir, cleanup: drop });
+    return serveDb(dsn, { cwd: dir, extraArgs: ['--key-file', keyFile, ...extraArgs], removeDir: dir, cleanup: drop, mfaAdmins });
   }
   const db = await createDemoDb(dir);
-  return serveDb(db, { cwd: dir, extraArgs, removeDir: dir });
+  return serveDb(db, { cwd: dir, extraArgs, removeDir: dir, mfaAdmins });
+}
+
+/* The --mfa-admins arguments for a policy (null or undefined: none, the server's default). */
+function mfaArgs(policy) {
+  return policy ? ['--mfa-admins', policy] : [];
 }
 
 /* ---- PostgreSQL ------------------------------------------------------------------------ */
@@ -125,12 +132,17 @@ export async function createPgDemoDb(dir) {
  * Starts `edubrain serve --db db --listen 127.0.0.1:0 ...extraArgs` in cwd (default: the db's
  * directory) on an existing database. Returns { base, port, dir, db, pid, stop, log } like
  * startServer; stop() asserts a clean exit and removes removeDir when one is given.
+ * mfaAdmins as for startServer.
  */
-export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], removeDir = null, cleanup = null } = {}) {
+export async function serveDb(db, {
+  cwd = path.dirname(db), extraArgs = [], removeDir = null, cleanup = null, mfaAdmins = 'optional',
+} = {}) {
   const dir = cwd;
   let log = '';
+  /* An explicit --mfa-admins in extraArgs wins over the option. */
+  const policy = extraArgs.includes('--mfa-admins') ? [] : mfaArgs(mfaAdmins);
   /* cwd is the temp dir so that the server does not pick up a web/dist of the work tree. */
-  const child = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...extraArgs],
+  const child = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', ...policy, ...extraArgs],
     { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (c) => { log += c.toString(); });
   /* A test process that dies without its after() hook must not leave a server behind. */
@@ -139,7 +151,7 @@ export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], remo
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-  const port = await waitForPort(child, exited, () => log, (s) => { log += s; }).catch(async (e) => {
+  const { port, scheme } = await waitForPort(child, exited, () => log, (s) => { log += s; }).catch(async (e) => {
     reap();
     process.removeListener('exit', reap);
     if (cleanup) await cleanup().catch(() => {});
@@ -168,7 +180,7 @@ export async function serveDb(db, { cwd = path.dirname(db), extraArgs = [], remo
       if (cleanup) await cleanup();
     }
   }
-  return { base: `http://127.0.0.1:${port}`, port, dir, db, pid: child.pid, stop, log: () => log };
+  return { base: `${scheme}://127.0.0.1:${port}`, port, dir, db, pid: child.pid, stop, log: () => log };
 }
 
 function waitForPort(child, exited, getLog, addLog) {
@@ -178,11 +190,12 @@ function waitForPort(child, exited, getLog, addLog) {
     let found = false;
     child.stderr.on('data', (c) => {
       addLog(c.toString());
-      const m = /edubrain: listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(getLog());
+      /* https with --tls-cert and --tls-key. */
+      const m = /edubrain: listening on (https?):\/\/127\.0\.0\.1:(\d+)/.exec(getLog());
       if (m && !found) {
         found = true;
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        resolve({ scheme: m[1], port: Number(m[2]) });
       }
     });
     exited.then(({ code, signal }) => {
@@ -198,8 +211,11 @@ function tail(s, n = 6000) {
 
 /** One browser-like client: a cookie jar, the CSRF token of its session, a language. */
 export class Client {
-  constructor(base, { lang } = {}) {
+  /* fetchFn: another fetch, e.g. lib/oidc.mjs trustingFetch for a server with a test
+   * certificate. */
+  constructor(base, { lang, fetchFn } = {}) {
     this.base = base;
+    this.fetchFn = fetchFn || fetch;
     this.cookies = new Map();
     this.csrf = null;
     this.lang = lang;
@@ -241,7 +257,7 @@ export class Client {
       body = JSON.stringify(opts.json);
       if (!('content-type' in lower(headers))) headers['Content-Type'] = 'application/json';
     }
-    const res = await fetch(this.base + url, { method, headers, body, redirect: 'manual' });
+    const res = await this.fetchFn(this.base + url, { method, headers, body, redirect: 'manual' });
     this.absorb(res.headers);
     const text = await res.text();
     let json;
