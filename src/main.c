@@ -18,7 +18,8 @@ static void usage(FILE *f)
           "  migrate  copy a whole city to another database (SQLite, PostgreSQL)\n"
           "  accounts accounts with one-time codes for every student and teacher of a tree\n"
           "  keys     rotate and list the OpenID Connect signing keys\n"
-          "  app      register the portal's apps (OpenID Connect clients)\n",
+          "  app      register the portal's apps (OpenID Connect clients)\n"
+          "  oneroster check a OneRoster 1.1 CSV package (directory or .zip)\n",
           f);
 }
 
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
         return eb_cli_accounts(argc - 1, argv + 1);
     if (strcmp(cmd, "keys") == 0)
         return eb_cli_keys(argc - 1, argv + 1);
+    if (strcmp(cmd, "oneroster") == 0)
+        return eb_cli_oneroster(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

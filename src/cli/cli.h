@@ -10,6 +10,7 @@ int eb_cli_migrate(int argc, char **argv);
 int eb_cli_app(int argc, char **argv);
 int eb_cli_accounts(int argc, char **argv); /* cli_accounts.c */
 int eb_cli_keys(int argc, char **argv);
+int eb_cli_oneroster(int argc, char **argv); /* cli_oneroster.c */
 
 /**
  * Opens the store for a CLI command with pool_size connections (the server: one per worker
