@@ -4,9 +4,6 @@
 //   node bench/oidc_token.mjs provider PORT          runs oidc-provider on 127.0.0.1:PORT
 //   node bench/oidc_token.mjs run EDUBRAIN_URL PROVIDER_URL   measures; prints JSON
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +14,6 @@ const SEQ_N = Number(process.env.SEQ_N || 1000);
 const CONC = Number(process.env.CONC || 8);
 const CONC_N = Number(process.env.CONC_N || 250); /* requests per concurrent chain */
 const RUNS = Number(process.env.RUNS || 3);
-const WRK_S = Number(process.env.WRK_S || 10); /* seconds of each wrk run */
 const ADMIN_PW = process.env.ADMIN_PW || 'Bench-pass-2026';
 const DEMO_PW = process.env.DEMO_PW || 'Bench-pass-2026';
 
@@ -109,7 +105,7 @@ async function chain(base, auth, rt, n) {
 
 /** Runs sequential and concurrent refresh chains; seeds() gives a fresh first refresh token. */
 async function measure(base, auth, seed, pid) {
-  const out = { seq: [], conc: [], wrk: [], server_cpu_ms_per_refresh: [] };
+  const out = { seq: [], conc: [], server_cpu_ms_per_refresh: [] };
   await chain(base, auth, await seed(), 50); /* warm-up */
   for (let r = 0; r < RUNS; r++) {
     const rt = await seed();
@@ -123,30 +119,8 @@ async function measure(base, auth, seed, pid) {
     t = performance.now();
     await Promise.all(rts.map((x) => chain(base, auth, x, CONC_N)));
     out.conc.push((CONC * CONC_N) / ((performance.now() - t) / 1000));
-    out.wrk.push(await wrkRun(base, auth, seed));
   }
   return out;
-}
-
-/*
- * The same concurrent chains driven by wrk (C, one thread, CONC connections, bench/oidc_refresh.lua)
- * instead of node's fetch, so that the client costs little next to the server. A run with a
- * failed refresh counts as 0.
- */
-async function wrkRun(base, auth, seed) {
-  const file = path.join(os.tmpdir(), `eb-refresh-${process.pid}.txt`);
-  const rts = [];
-  for (let c = 0; c < CONC; c++) rts.push(await seed());
-  fs.writeFileSync(file, rts.join('\n') + '\n');
-  const lua = path.join(path.dirname(new URL(import.meta.url).pathname), 'oidc_refresh.lua');
-  const out = execFileSync('wrk', ['-t1', `-c${CONC}`, `-d${WRK_S}s`, '-s', lua, `${base}/token`], {
-    env: { ...process.env, TOKENS: file, AUTH: auth }, encoding: 'utf8',
-  });
-  fs.rmSync(file);
-  const rps = Number((/Requests\/sec:\s*([\d.]+)/.exec(out) || [])[1] || 0);
-  const failures = Number((/refresh failures: (\d+)/.exec(out) || [])[1] || 1);
-  const non2xx = /Non-2xx/.test(out);
-  return failures === 0 && !non2xx ? rps : 0;
 }
 
 /* A minimal cookie client for edubrain's portal session. */
@@ -241,11 +215,9 @@ async function runBench(eb, op) {
   for (const k of ['edubrain', 'oidc_provider']) {
     result[k].seq_median = median(result[k].seq);
     result[k].conc_median = median(result[k].conc);
-    result[k].wrk_median = median(result[k].wrk);
   }
   result.ratio = { seq: result.edubrain.seq_median / result.oidc_provider.seq_median,
-    conc: result.edubrain.conc_median / result.oidc_provider.conc_median,
-    wrk: result.edubrain.wrk_median / result.oidc_provider.wrk_median };
+    conc: result.edubrain.conc_median / result.oidc_provider.conc_median };
   result.logins_per_s_median = median(result.logins_per_s);
   result.params = { SEQ_N, CONC, CONC_N, RUNS, LOGINS: per };
   console.log(JSON.stringify(result, (k, v) => (typeof v === 'number' ? Math.round(v * 10) / 10 : v), 2));
