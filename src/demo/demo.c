@@ -1090,6 +1090,33 @@ static int add_account(struct gen *g, const char *login, const char *display, co
     return 0;
 }
 
+/*
+ * The school calendar: the current year (the SCHOOL_YEAR of every class written above) and the
+ * one before it, so that "as of" questions about last spring have an answer too.
+ */
+static int write_school_years(struct gen *g)
+{
+    static const struct eb_school_year years[] = {
+        {.name = "2025-2026",
+         .start_date = "2025-09-01",
+         .end_date = "2026-07-15",
+         .n_terms = 2,
+         .terms = {{1, "2025-09-01", "2026-01-20"}, {2, "2026-02-20", "2026-07-15"}}},
+        {.name = "2026-2027",
+         .start_date = TERM_START,
+         .end_date = "2027-07-15",
+         .n_terms = 2,
+         .terms = {{1, TERM_START, "2027-01-20"}, {2, "2027-02-20", "2027-07-15"}}},
+    };
+    for (size_t i = 0; i < sizeof(years) / sizeof(years[0]); i++) {
+        int64_t id;
+        int rc = eb_store_year_create(g->db, &g->c, &years[i], &id);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int write_accounts(struct gen *g)
 {
     int rc = 0;
@@ -1278,6 +1305,9 @@ int eb_demo_generate(struct eb_store *st, const struct eb_demo_options *opt,
             goto done;
         progress(&g, i + 1, 0);
     }
+    rc = write_school_years(&g);
+    if (rc != 0)
+        goto done;
     rc = write_accounts(&g);
     if (rc != 0)
         goto done;

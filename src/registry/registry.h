@@ -54,6 +54,15 @@ int eb_activation_registration(struct eb_req *r);    /* GET /orgs/{id}/registrat
 /* POST /orgs/{id}/binding-codes: a class's parent binding codes, for the printed sheet. */
 int eb_activation_class_binding_codes(struct eb_req *r);
 
+/* School years and terms (registry_years_routes.c). */
+int eb_registry_years_list(struct eb_req *r);   /* GET /school-years */
+int eb_registry_year_create(struct eb_req *r);  /* POST /school-years (city administrators) */
+int eb_registry_year_current(struct eb_req *r); /* GET /school-years/current?date= */
+
+/* Excel downloads of the lists above, same scope (src/export/export_routes.c). */
+int eb_export_children_xlsx(struct eb_req *r); /* GET /orgs/{id}/children.xlsx */
+int eb_export_people_xlsx(struct eb_req *r);   /* GET /orgs/{id}/people.xlsx?role= */
+
 /** Reads ?after= and ?limit= (defaults 0 and 100, limit 1..500); EB_EINVAL when malformed. */
 int eb_registry_page_args(const struct eb_req *r, int64_t *after, int *limit);
 /** A page {"items":[...],"next":CURSOR_OR_NULL}: begin, write the items, end with the cursor. */

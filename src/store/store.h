@@ -728,6 +728,48 @@ int eb_store_registration(struct eb_db *db, const struct eb_caller *c, int64_t o
                           struct eb_arena *a, struct eb_reg_row *total /* out */, size_t *n,
                           struct eb_reg_row **children /* out */);
 
+/* ---- school years and terms (store_years.c) --------------------------------------------- */
+
+/*
+ * 学年 and their two 学期, one calendar for the whole installation: every logged-in caller reads
+ * them, only city administrators (and system callers) create them. Dates are YYYY-MM-DD.
+ */
+struct eb_term {
+    int term; /* 1 or 2 */
+    const char *start_date, *end_date;
+};
+
+struct eb_school_year {
+    int64_t id;
+    const char *name; /* "2026-2027" */
+    const char *start_date, *end_date;
+    int n_terms;
+    struct eb_term terms[2]; /* in term order */
+};
+
+/**
+ * Checks a school year without the database: the name is YYYY-YYYY of consecutive years, the
+ * dates are real, the year starts in its first calendar year and ends in its second, both terms
+ * (1 then 2) lie inside it and term 1 ends before term 2 starts. 0, or EB_EINVAL with *field
+ * (e.g. "terms[1].start_date") and *why (static English text).
+ */
+int eb_school_year_check(const struct eb_school_year *y, const char **field, const char **why);
+/** Creates a year with its terms, audited. EB_EDENIED unless a city administrator (or system);
+ * EB_EINVAL as eb_school_year_check; EB_EEXIST for a taken name; EB_ECONFLICT when the dates
+ * overlap another year. */
+int eb_store_year_create(struct eb_db *db, const struct eb_caller *c,
+                         const struct eb_school_year *in, int64_t *id /* out */);
+/** Every school year with its terms, newest first. */
+int eb_store_year_list(struct eb_db *db, const struct eb_caller *c, struct eb_arena *a,
+                       size_t *n /* out */, struct eb_school_year **items /* out */);
+int eb_store_year_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
+                      struct eb_school_year *out);
+/** The school year containing date (EB_ENOTFOUND when none: a summer break) and the term
+ * containing it (*term 0 between the terms). */
+int eb_store_year_as_of(struct eb_db *db, const struct eb_caller *c, const char *date,
+                        struct eb_arena *a, struct eb_school_year *year /* out */,
+                        int *term /* out */);
+
 /* ---- moving a city between databases (store_copy.c) ------------------------------------- */
 
 /*

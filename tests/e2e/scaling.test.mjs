@@ -86,7 +86,7 @@ const DISTRIBUTED = [
   ['oidc_codes', 'code_hash', 'oidc_codes'], ['oidc_tokens', 'token_hash', 'oidc_tokens'],
   ['oidc_session_clients', 'account_id', 'account'], ['oidc_consents', 'account_id', 'account'],
 ];
-const REFERENCE = ['orgs', 'oidc_keys', 'oidc_clients'];
+const REFERENCE = ['orgs', 'oidc_keys', 'oidc_clients', 'school_years', 'terms'];
 const LOCAL = ['schema_migrations'];
 
 test('PostgreSQL: keys, unique indexes and foreign keys follow the Citus rules', { skip: PG_BASE ? false : 'needs EDUBRAIN_PG' }, async () => {

@@ -19,6 +19,9 @@
 // | GET /orgs/{id}                 | ok    | =         | =       | =        | =        | =       | ok (city)|
 // | GET /orgs/{id}/children        | ok    | =         | =       | =        | =        | =       | ok       |
 // | GET /orgs/{id}/people          | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | GET /orgs/{id}/children.xlsx   | ok    | =         | =       | =        | =        | =       | ok       |
+// | GET /orgs/{id}/people.xlsx     | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | GET/POST /school-years{,/current}| -   | -         | -       | -        | -        | -       | -        |
 // | PATCH /orgs/{id}               | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /orgs                     | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | GET /people/{id}               | ok    | =         | =       | =        | = (classmate too) | = (classmate too) | ok |
@@ -101,6 +104,8 @@ const BUILDERS = {
   'GET /api/v1/orgs/{id}': (t) => ['GET', `/api/v1/orgs/${t.org}`],
   'GET /api/v1/orgs/{id}/children': (t) => ['GET', `/api/v1/orgs/${t.org}/children`],
   'GET /api/v1/orgs/{id}/people': (t) => ['GET', `/api/v1/orgs/${t.org}/people?role=student`],
+  'GET /api/v1/orgs/{id}/children.xlsx': (t) => ['GET', `/api/v1/orgs/${t.org}/children.xlsx`],
+  'GET /api/v1/orgs/{id}/people.xlsx': (t) => ['GET', `/api/v1/orgs/${t.org}/people.xlsx?role=student`],
   'PATCH /api/v1/orgs/{id}': (t) => ['PATCH', `/api/v1/orgs/${t.org}`, { name: '越权改名' }],
   'POST /api/v1/orgs': (t) => ['POST', '/api/v1/orgs', { parent_id: t.grade, kind: 'class', name: '越权新班', school_year: 2026 }],
   'GET /api/v1/people/{id}': (t) => ['GET', `/api/v1/people/${t.person}`],
@@ -147,6 +152,9 @@ const NO_OBJECT = new Set([
   /* Lists bounded by scope, and apps named by client id (checked in oidc_flows.test.mjs). */
   'GET /api/v1/apps', 'GET /api/v1/admin/apps', 'PATCH /api/v1/apps/{id}',
   'DELETE /api/v1/apps/{id}',
+  /* The installation's one calendar: every logged-in role reads it, only city administrators
+   * write it (school_years.test.mjs checks 403 for every other role). */
+  'GET /api/v1/school-years', 'POST /api/v1/school-years', 'GET /api/v1/school-years/current',
 ]);
 const WRITES = Object.keys(BUILDERS).filter((k) => !k.startsWith('GET '));
 const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];
