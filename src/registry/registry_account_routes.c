@@ -11,8 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-static void account_fields(struct eb_jw *w, const struct eb_account *a)
+/* The accounts given here were read in the caller's scope; whether each has a second factor is
+ * one primary-key lookup (no secret is opened), so that the UI offers a reset only where one
+ * exists. */
+static void account_fields(struct eb_req *r, struct eb_jw *w, const struct eb_account *a)
 {
+    struct eb_totp t;
+    int totp = eb_store_totp_get(r->db, a->id, 0, r->arena, &t) == 0 && t.confirmed_at > 0;
     eb_jw_key(w, "id");
     eb_jw_int(w, a->id);
     eb_jw_key(w, "login");
@@ -27,6 +32,8 @@ static void account_fields(struct eb_jw *w, const struct eb_account *a)
     eb_jw_bool(w, a->disabled);
     eb_jw_key(w, "created_at");
     eb_jw_str(w, a->created_at);
+    eb_jw_key(w, "totp_enabled");
+    eb_jw_bool(w, totp);
 }
 
 int eb_registry_account_list(struct eb_req *r)
@@ -50,7 +57,7 @@ int eb_registry_account_list(struct eb_req *r)
     eb_registry_page_begin(&w);
     for (size_t i = 0; i < n; i++) {
         eb_jw_obj_begin(&w);
-        account_fields(&w, &items[i]);
+        account_fields(r, &w, &items[i]);
         eb_jw_obj_end(&w);
     }
     eb_registry_page_end(&w, next);
@@ -161,7 +168,7 @@ done:
     struct eb_jw w;
     eb_http_stream(r, 201, &w);
     eb_jw_obj_begin(&w);
-    account_fields(&w, &out);
+    account_fields(r, &w, &out);
     eb_jw_obj_end(&w);
     return eb_http_stream_end(r, &w);
 }
@@ -209,7 +216,7 @@ static int send_account(struct eb_req *r, int status, int64_t id)
     struct eb_jw w;
     eb_http_stream(r, status, &w);
     eb_jw_obj_begin(&w);
-    account_fields(&w, &a);
+    account_fields(r, &w, &a);
     eb_jw_kbool(&w, "managed", managed);
     eb_jw_key(&w, "roles");
     eb_jw_arr_begin(&w);

@@ -379,13 +379,18 @@ test('a city administrator with nobody above: `edubrain user reset-totp` from th
   if (srv.db.startsWith('postgres')) return; /* the CLI is the same code; it runs on the SQLite file here */
   const acc = await createAccount('city2', 'city_admin', admin.session.roles[0].org.id);
   const c = await mustLogin(acc.login, PW);
+  assert.equal(expectStatus(await admin.get(`/api/v1/accounts/${acc.id}`), 200).json.totp_enabled, false);
   await enrol(c);
+  assert.equal(expectStatus(await admin.get(`/api/v1/accounts/${acc.id}`), 200).json.totp_enabled, true);
+  const listed = expectStatus(await admin.get(`/api/v1/accounts?login=${encodeURIComponent(acc.login)}`), 200).json.items;
+  assert.equal(listed.find((a) => a.id === acc.id).totp_enabled, true, 'the list says it too');
   let res = await runCli(['user', 'reset-totp', '--db', srv.db, '--login', acc.login]);
   expectExit(res, 0, 'reset-totp');
   assert.match(res.stdout, /second factor removed; sessions ended/);
   expectError(await c.get('/api/v1/me'), 401, 'unauthenticated', 'the session ended');
   const again = await mustLogin(acc.login, PW);
   assert.equal(again.session.user.must_enrol_totp, true, 'held to enrol a new factor');
+  assert.equal(expectStatus(await admin.get(`/api/v1/accounts/${acc.id}`), 200).json.totp_enabled, false);
   res = await runCli(['user', 'reset-totp', '--db', srv.db, '--login', acc.login]);
   expectExit(res, 0, 'reset-totp again');
   assert.match(res.stdout, /had no second factor/);
