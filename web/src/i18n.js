@@ -5,6 +5,7 @@ import {
   securityZh, securityEn, otpZh, otpEn, accountsTotpZh, accountsTotpEn, bindSheetZh, bindSheetEn,
   regCardsZh, regCardsEn, totpErrorsZh, totpErrorsEn,
 } from './i18n_security.js';
+import { yearsZh, yearsEn, exportZh, exportEn } from './i18n_years.js';
 
 const zh = {
   app: { title: '示范市智慧教育平台', subtitle: '教育大脑 · 统一门户', skip: '跳到主要内容', menu: '菜单' },
@@ -156,6 +157,10 @@ zh.bindSheet = bindSheetZh;
 en.bindSheet = bindSheetEn;
 zh.regCards = regCardsZh;
 en.regCards = regCardsEn;
+zh.years = yearsZh;
+en.years = yearsEn;
+zh.export = exportZh;
+en.export = exportEn;
 Object.assign(zh.accounts, accountsTotpZh);
 Object.assign(en.accounts, accountsTotpEn);
 Object.assign(zh.errors, totpErrorsZh);

@@ -15,6 +15,7 @@ import RegistrationView from './views/RegistrationView.vue';
 import ParentRegisterView from './views/ParentRegisterView.vue';
 import SecurityView from './views/SecurityView.vue';
 import BindingSheetView from './views/BindingSheetView.vue';
+import SchoolYearsView from './views/SchoolYearsView.vue';
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -31,6 +32,7 @@ export const router = createRouter({
     { path: '/activation/sheet', name: 'activation-sheet', component: ActivationSheetView },
     { path: '/registration/:id(\\d+)?', name: 'registration', component: RegistrationView, props: true },
     { path: '/security', name: 'security', component: SecurityView },
+    { path: '/school-years', name: 'school-years', component: SchoolYearsView },
     { path: '/binding/sheet', name: 'binding-sheet', component: BindingSheetView },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
