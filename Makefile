@@ -7,7 +7,7 @@
 #   make valgrind   the unit tests without sanitizers under valgrind (not part of make test)
 
 CC      ?= cc
-PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto libpq libcurl liboath xlsxwriter libzip
+PKGS    := libmicrohttpd jansson sqlite3 libsodium libcrypto libpq libcurl liboath xlsxwriter libzip expat
 WERROR  ?= -Werror
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wcast-qual -Wformat=2 -Wvla $(WERROR)

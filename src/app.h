@@ -41,6 +41,10 @@ struct eb_app {
     struct eb_cache *lists; /* rendered people lists by data version; NULL = off */
     struct eb_keys *keys;   /* OIDC signing keys (src/auth/keys.h) */
     int64_t started_at;
+    /* The nightly data-quality run (serve --quality-at): the minute of the day plus one (0 =
+     * off), and the unix time of the next run, kept by its thread (src/cli/cli_quality.c). */
+    int quality_at;
+    atomic_int_fast64_t quality_next_at;
 };
 
 #endif

@@ -19,7 +19,12 @@ static void usage(FILE *f)
           "  accounts accounts with one-time codes for every student and teacher of a tree\n"
           "  keys     rotate and list the OpenID Connect signing keys\n"
           "  app      register the portal's apps (OpenID Connect clients)\n"
-          "  oneroster check a OneRoster 1.1 CSV package (directory or .zip)\n",
+          "  oneroster check a OneRoster 1.1 CSV package (directory or .zip)\n"
+          "  import   import oneroster: write a OneRoster 1.1 package into the database;\n"
+          "           import roster: a filled roster template (CSV or xlsx) into a school\n"
+          "  export   export oneroster: a OneRoster 1.1 package of a city, district or school\n"
+          "  promote  the year-end promotion of every school (or of one subtree)\n"
+          "  quality  run the data-quality checks over a subtree\n",
           f);
 }
 
@@ -48,6 +53,14 @@ int main(int argc, char **argv)
         return eb_cli_keys(argc - 1, argv + 1);
     if (strcmp(cmd, "oneroster") == 0)
         return eb_cli_oneroster(argc - 1, argv + 1);
+    if (strcmp(cmd, "import") == 0)
+        return eb_cli_import(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return eb_cli_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "promote") == 0)
+        return eb_cli_promote(argc - 1, argv + 1);
+    if (strcmp(cmd, "quality") == 0)
+        return eb_cli_quality(argc - 1, argv + 1);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;

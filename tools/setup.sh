@@ -6,7 +6,7 @@ what=${1:-build}
 cd "$(dirname "$0")/.."
 
 build_pkgs="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev
-  libsodium-dev libssl-dev libcurl4-openssl-dev liboath-dev libxlsxwriter-dev libcsv-dev libzip-dev nodejs npm"
+  libsodium-dev libssl-dev libcurl4-openssl-dev liboath-dev libxlsxwriter-dev libcsv-dev libzip-dev libexpat1-dev nodejs npm"
 test_pkgs="postgresql-15 libcmocka-dev clang libclang-rt-14-dev clang-format cppcheck chromium fonts-noto-cjk valgrind"
 bench_pkgs="wrk nginx-light"
 

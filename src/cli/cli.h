@@ -10,7 +10,23 @@ int eb_cli_migrate(int argc, char **argv);
 int eb_cli_app(int argc, char **argv);
 int eb_cli_accounts(int argc, char **argv); /* cli_accounts.c */
 int eb_cli_keys(int argc, char **argv);
-int eb_cli_oneroster(int argc, char **argv); /* cli_oneroster.c */
+int eb_cli_oneroster(int argc, char **argv);      /* cli_oneroster.c */
+int eb_cli_import(int argc, char **argv);         /* cli_import.c: import oneroster */
+int eb__cli_import_roster(int argc, char **argv); /* cli_import_roster.c: import roster */
+int eb_cli_export(int argc, char **argv);         /* cli_export.c: export oneroster */
+int eb_cli_promote(int argc, char **argv);        /* cli_promote.c: the year-end promotion */
+int eb_cli_quality(int argc, char **argv);        /* cli_quality.c */
+
+/* The nightly data-quality run of `serve --quality-at` (cli_quality.c): a thread that runs the
+ * checks over every root of the org tree once a day at the app's quality_at minute. */
+struct eb_app;
+struct eb_quality_sched;
+/** Parses "HH:MM" (or "off": *minute_plus_one = 0). EB_EINVAL otherwise. */
+int eb_quality_parse_at(const char *text, int *minute_plus_one /* out */);
+/** Starts the thread when app->quality_at is set (else *out = NULL). */
+int eb_quality_sched_start(struct eb_app *app, struct eb_quality_sched **out);
+/** Stops and joins the thread (waits for a run in progress). NULL is fine. */
+void eb_quality_sched_stop(struct eb_quality_sched *s);
 
 /**
  * Opens the store for a CLI command with pool_size connections (the server: one per worker

@@ -29,7 +29,7 @@ static void usage(FILE *f)
     fputs("usage: edubrain serve --db PATH [--listen HOST:PORT] [--web DIR] [--threads N]\n"
           "                      [--key-file PATH] [--secure-cookies] [--session-ttl SECONDS]\n"
           "                      [--issuer URL] [--mfa-admins required|optional]\n"
-          "                      [--tls-cert FILE --tls-key FILE]\n"
+          "                      [--tls-cert FILE --tls-key FILE] [--quality-at HH:MM|off]\n"
           "\n"
           "  --db PATH          the database (a SQLite file)\n"
           "  --listen HOST:PORT address to serve on (default 127.0.0.1:8080; port 0 = any)\n"
@@ -45,7 +45,9 @@ static void usage(FILE *f)
           "  --tls-key FILE     ... and its PEM private key (normally TLS ends at the load\n"
           "                     balancer in front; see docs/SCALING.md)\n"
           "  --mfa-admins P     whether city, district and school administrators must log in\n"
-          "                     with a TOTP second factor: required (default) or optional\n",
+          "                     with a TOTP second factor: required (default) or optional\n"
+          "  --quality-at HH:MM run the data-quality checks over the whole city every day at\n"
+          "                     this local time (default 02:00); off: never\n",
           f);
 }
 
@@ -64,6 +66,7 @@ int eb_cli_serve(int argc, char **argv)
         {"mfa-admins", required_argument, 0, 'M'},
         {"tls-cert", required_argument, 0, 'C'},
         {"tls-key", required_argument, 0, 'K'},
+        {"quality-at", required_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -76,6 +79,7 @@ int eb_cli_serve(int argc, char **argv)
         .cache_mb = 64,
     };
     const char *tls_cert = NULL, *tls_key = NULL;
+    int quality_at = 2 * 60 + 1; /* 02:00, see eb_quality_parse_at */
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -134,6 +138,12 @@ int eb_cli_serve(int argc, char **argv)
         case 'K':
             tls_key = optarg;
             break;
+        case 'Q':
+            if (eb_quality_parse_at(optarg, &quality_at) != 0) {
+                fprintf(stderr, "edubrain serve: --quality-at must be HH:MM or off\n");
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -165,10 +175,14 @@ int eb_cli_serve(int argc, char **argv)
     /* A request holds one connection for its whole life; the one more is for the signing keys'
      * reload (one thread at a time, see eb_keys_refresh), which a request that signs may start
      * while holding its own: without it, all workers signing at once would wait forever. */
-    struct eb_store *st = eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads + 1);
+    /* And one more for the nightly data-quality run, which holds its own while it runs. */
+    /* And one for the OneRoster import job (one at a time), which holds its own for the import. */
+    struct eb_store *st =
+        eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads + 2 + (quality_at > 0));
     if (!st)
         return 1;
-    struct eb_app app = {.cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL)};
+    struct eb_app app = {
+        .cfg = &cfg, .store = st, .started_at = (int64_t)time(NULL), .quality_at = quality_at};
     if (cfg.cache_mb > 0)
         app.lists = eb_cache_create((size_t)cfg.cache_mb << 20, 8192);
     int rc = eb_keys_load(st, &app.keys);
@@ -205,6 +219,9 @@ int eb_cli_serve(int argc, char **argv)
         snprintf(issuer, sizeof(issuer), "%s://%s:%d", scheme, host, eb_http_port(srv));
         cfg.issuer = issuer;
     }
+    struct eb_quality_sched *quality = NULL;
+    if (eb_quality_sched_start(&app, &quality) != 0)
+        eb_warn("serve: the nightly data-quality run could not start");
     /* Tests read this exact line to learn the port. */
     fprintf(stderr, "edubrain: listening on %s://%s:%d\n", scheme, host, eb_http_port(srv));
 
@@ -217,6 +234,7 @@ int eb_cli_serve(int argc, char **argv)
     while (!stop_requested)
         pause();
     eb_info("stopping");
+    eb_quality_sched_stop(quality);
     eb_http_stop(srv);
     eb_cache_destroy(app.lists);
     eb_keys_free(app.keys);

@@ -155,6 +155,9 @@ int eb_export_people_xlsx(struct eb_req *r)
     } else {
         return eb_http_error(r, 400, "bad_request", "role must be student, teacher or parent");
     }
+    const char *text = eb_http_query(r, "q");
+    if (text && text[0] && filter == EB_PEOPLE_PARENTS)
+        return eb_http_error(r, 400, "bad_request", "q needs role=student or role=teacher");
     struct eb_org node;
     rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &node);
     if (rc)
@@ -166,7 +169,11 @@ int eb_export_people_xlsx(struct eb_req *r)
         struct eb_person_list list;
         eb_arena_destroy(page);
         page = eb_arena_create(PAGE_ARENA);
-        rc = eb_store_org_people(r->db, &r->caller, id, filter, after, PAGE, page, &list);
+        /* With ?q= the sheet holds what the search page shows. */
+        rc = text && text[0]
+                 ? eb_store_people_search(r->db, &r->caller, id, filter, text, after, PAGE, page,
+                                          &list)
+                 : eb_store_org_people(r->db, &r->caller, id, filter, after, PAGE, page, &list);
         if (rc)
             goto done;
         for (size_t i = 0; i < list.n; i++) {

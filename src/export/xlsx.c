@@ -13,6 +13,7 @@
 struct eb_xlsx {
     lxw_workbook *wb;
     lxw_worksheet *ws;
+    lxw_format *bold, *text;
     int n_cols;
     int row; /* the next row to write (0 is the header) */
     char path[512];
@@ -48,24 +49,55 @@ int eb_xlsx_open(const char *sheet_name, const struct eb_xlsx_col *cols, int n_c
     x->wb = workbook_new_opt(x->path, &opt);
     if (x->wb == NULL)
         goto done;
-    x->ws = workbook_add_worksheet(x->wb, sheet_name);
-    if (x->ws == NULL)
+    x->bold = workbook_add_format(x->wb);
+    format_set_bold(x->bold);
+    x->text = workbook_add_format(x->wb);
+    format_set_num_format(x->text, "@");
+    if (eb_xlsx_sheet(x, sheet_name, cols, n_cols) != 0)
         goto done;
-    lxw_format *bold = workbook_add_format(x->wb);
-    format_set_bold(bold);
-    for (int c = 0; c < n_cols; c++)
-        worksheet_set_column(x->ws, (lxw_col_t)c, (lxw_col_t)c, cols[c].width, NULL);
-    worksheet_freeze_panes(x->ws, 1, 0);
-    for (int c = 0; c < n_cols; c++)
-        if (worksheet_write_string(x->ws, 0, (lxw_col_t)c, cols[c].header, bold) != LXW_NO_ERROR)
-            goto done;
-    x->row = 1;
     *out = x;
     x = NULL;
     rc = 0;
 done:
     eb_xlsx_discard(x);
     return rc;
+}
+
+int eb_xlsx_sheet(struct eb_xlsx *x, const char *sheet_name, const struct eb_xlsx_col *cols,
+                  int n_cols)
+{
+    x->ws = workbook_add_worksheet(x->wb, sheet_name);
+    if (x->ws == NULL)
+        return EB_EIO;
+    x->n_cols = n_cols;
+    for (int c = 0; c < n_cols; c++)
+        worksheet_set_column(x->ws, (lxw_col_t)c, (lxw_col_t)c, cols[c].width, NULL);
+    worksheet_freeze_panes(x->ws, 1, 0);
+    for (int c = 0; c < n_cols; c++)
+        if (worksheet_write_string(x->ws, 0, (lxw_col_t)c, cols[c].header, x->bold) != LXW_NO_ERROR)
+            return EB_EIO;
+    x->row = 1;
+    return 0;
+}
+
+int eb_xlsx_column_text(struct eb_xlsx *x, int col, double width)
+{
+    return worksheet_set_column(x->ws, (lxw_col_t)col, (lxw_col_t)col, width, x->text) ==
+                   LXW_NO_ERROR
+               ? 0
+               : EB_EIO;
+}
+
+int eb_xlsx_column_list(struct eb_xlsx *x, int col, const char **values)
+{
+    lxw_data_validation v = {.validate = LXW_VALIDATION_TYPE_LIST,
+                             .value_list = (char **)(uintptr_t)values,
+                             .show_error = LXW_VALIDATION_ON,
+                             .error_type = LXW_VALIDATION_ERROR_TYPE_STOP};
+    return worksheet_data_validation_range(x->ws, 1, (lxw_col_t)col, LXW_ROW_MAX - 1,
+                                           (lxw_col_t)col, &v) == LXW_NO_ERROR
+               ? 0
+               : EB_EIO;
 }
 
 int eb_xlsx_row(struct eb_xlsx *x, const char *const *cells)

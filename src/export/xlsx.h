@@ -22,6 +22,15 @@ struct eb_xlsx_col {
  */
 int eb_xlsx_open(const char *sheet_name, const struct eb_xlsx_col *cols, int n_cols,
                  struct eb_xlsx **out);
+/** Starts a further sheet (its header row written as in eb_xlsx_open); later rows go there.
+ * In constant-memory mode a sheet is final once the next one starts. */
+int eb_xlsx_sheet(struct eb_xlsx *x, const char *sheet_name, const struct eb_xlsx_col *cols,
+                  int n_cols);
+/** Formats a column of the current sheet as text, so that what a user types there stays as
+ * typed: an 18-digit ID number would otherwise become a number rounded to 15 digits. */
+int eb_xlsx_column_text(struct eb_xlsx *x, int col, double width);
+/** A drop-down list (values, NULL-terminated) on the data cells of a column. */
+int eb_xlsx_column_list(struct eb_xlsx *x, int col, const char **values);
 /** Appends a row of n_cols cells (NULL cells stay empty). */
 int eb_xlsx_row(struct eb_xlsx *x, const char *const *cells);
 /** Rows written so far, the header not counted. */

@@ -59,6 +59,55 @@ int eb_registry_years_list(struct eb_req *r);   /* GET /school-years */
 int eb_registry_year_create(struct eb_req *r);  /* POST /school-years (city administrators) */
 int eb_registry_year_current(struct eb_req *r); /* GET /school-years/current?date= */
 
+/* Teacher exchange and rotation, recruitment intake (registry_exchange_routes.c). */
+int eb_registry_exchange_propose(struct eb_req *r);   /* POST /teacher-exchanges */
+int eb_registry_exchange_get(struct eb_req *r);       /* GET /teacher-exchanges/{id} */
+int eb_registry_exchange_act(struct eb_req *r);       /* POST /teacher-exchanges/{id}/{action} */
+int eb_registry_exchange_list(struct eb_req *r);      /* GET /orgs/{id}/teacher-exchanges */
+int eb_registry_exchange_xlsx(struct eb_req *r);      /* GET /orgs/{id}/teacher-exchanges.xlsx */
+int eb_registry_exchange_stats(struct eb_req *r);     /* GET /orgs/{id}/teacher-exchanges/stats */
+int eb_registry_exchange_of_person(struct eb_req *r); /* GET /people/{id}/teacher-exchanges */
+int eb_registry_recruit(struct eb_req *r);            /* POST /orgs/{id}/recruitment */
+
+/* Schools, classes and the promotion (registry_school_routes.c, registry_promotion_routes.c). */
+int eb_schools_info(struct eb_req *r);           /* GET /orgs/{id}/school */
+int eb_schools_close(struct eb_req *r);          /* POST /orgs/{id}/close */
+int eb_schools_merge(struct eb_req *r);          /* POST /orgs/{id}/merge */
+int eb_schools_points(struct eb_req *r);         /* GET /orgs/{id}/teaching-points */
+int eb_schools_points_xlsx(struct eb_req *r);    /* GET /orgs/{id}/teaching-points.xlsx */
+int eb_schools_point_attach(struct eb_req *r);   /* POST /orgs/{id}/teaching-points */
+int eb_schools_point_detach(struct eb_req *r);   /* DELETE /orgs/{id}/teaching-points/{point} */
+int eb_schools_classes(struct eb_req *r);        /* GET /orgs/{id}/classes */
+int eb_schools_classes_xlsx(struct eb_req *r);   /* GET /orgs/{id}/classes.xlsx */
+int eb_schools_class_teachers(struct eb_req *r); /* GET /orgs/{id}/teachers */
+int eb_schools_class_head(struct eb_req *r);     /* PUT /orgs/{id}/head-teacher */
+int eb_promotion_list(struct eb_req *r);         /* GET /orgs/{id}/promotion */
+int eb_promotion_run(struct eb_req *r);          /* POST /orgs/{id}/promotion[?preview=1] */
+int eb_promotion_undo(struct eb_req *r);         /* POST /orgs/{id}/promotion/{run}/undo */
+int eb_promotion_confirm(struct eb_req *r);      /* POST /orgs/{id}/promotion/{run}/confirm */
+/** Sends an org (201/200) with "warnings" (大班额, 超大班额) when it is a class. Returns 0. */
+int eb_schools_send_org(struct eb_req *r, int status, const struct eb_org *o);
+/** Sends {"id":id,"warnings":[...]} (201) for an enrolment created in class_id. Returns 0. */
+int eb_schools_send_enrolment(struct eb_req *r, int64_t id, int64_t class_id);
+
+/* Data-quality checks (registry_quality_routes.c). */
+int eb_quality_overview(struct eb_req *r);      /* GET /orgs/{id}/quality */
+int eb_quality_findings(struct eb_req *r);      /* GET /orgs/{id}/quality/findings */
+int eb_quality_findings_xlsx(struct eb_req *r); /* GET /orgs/{id}/quality/findings.xlsx */
+int eb_quality_run(struct eb_req *r);           /* POST /orgs/{id}/quality/run */
+
+/* Student lifecycle and transfers (registry_lifecycle_routes.c, registry_transfer_routes.c). */
+int eb_registry_student_status_get(struct eb_req *r);  /* GET /people/{id}/status */
+int eb_registry_student_status_post(struct eb_req *r); /* POST /people/{id}/status */
+int eb_registry_transfer_lookup(struct eb_req *r);     /* POST /transfer-lookup */
+int eb_registry_transfer_create(struct eb_req *r);     /* POST /transfers */
+int eb_registry_transfer_list(struct eb_req *r);       /* GET /transfers?box=&state= */
+int eb_registry_transfer_get(struct eb_req *r);        /* GET /transfers/{id} */
+int eb_registry_transfer_approve(struct eb_req *r);    /* POST /transfers/{id}/approve */
+int eb_registry_transfer_reject(struct eb_req *r);     /* POST /transfers/{id}/reject */
+int eb_registry_transfer_withdraw(struct eb_req *r);   /* POST /transfers/{id}/withdraw */
+int eb_export_transfers_xlsx(struct eb_req *r);        /* GET /transfers.xlsx?box=&state= */
+
 /* Excel downloads of the lists above, same scope (src/export/export_routes.c). */
 int eb_export_children_xlsx(struct eb_req *r); /* GET /orgs/{id}/children.xlsx */
 int eb_export_people_xlsx(struct eb_req *r);   /* GET /orgs/{id}/people.xlsx?role= */

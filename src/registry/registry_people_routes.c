@@ -37,45 +37,64 @@ static int valid_phone(const char *p)
     return 1;
 }
 
-/* Validates the person fields present in r->json into p. Returns 1 when a 400 was set. */
-static int read_person(struct eb_req *r, struct eb_person *p)
+/* "prefix" + field for the error message: "hires[3].citizen_id" in a batch. */
+static const char *pfield(struct eb_req *r, const char *prefix, const char *field)
+{
+    return prefix ? eb_arena_printf(r->arena, "%s%s", prefix, field) : field;
+}
+
+int eb__registry_read_person(struct eb_req *r, const json_t *obj, const char *prefix,
+                             struct eb_person *p)
 {
     const char *why = NULL;
-    const char *sex = eb_json_str(r->json, "sex");
-    p->name = eb_json_str(r->json, "name");
-    p->birth_date = eb_json_str(r->json, "birth_date");
-    p->student_no = eb_json_str(r->json, "student_no");
-    p->staff_no = eb_json_str(r->json, "staff_no");
-    p->phone = eb_json_str(r->json, "phone");
-    p->kind = eb_json_str(r->json, "kind");
+    const char *sex = eb_json_str(obj, "sex");
+    p->name = eb_json_str(obj, "name");
+    p->birth_date = eb_json_str(obj, "birth_date");
+    p->student_no = eb_json_str(obj, "student_no");
+    p->staff_no = eb_json_str(obj, "staff_no");
+    p->phone = eb_json_str(obj, "phone");
+    p->kind = eb_json_str(obj, "kind");
     if (p->kind && strcmp(p->kind, "student") != 0 && strcmp(p->kind, "teacher") != 0 &&
         strcmp(p->kind, "parent") != 0 && strcmp(p->kind, "staff") != 0)
-        return eb__registry_bad_field(r, "kind", "student, teacher, parent or staff"), 1;
-    const char *cid = eb_json_str(r->json, "citizen_id");
+        return eb__registry_bad_field(r, pfield(r, prefix, "kind"),
+                                      "student, teacher, parent or staff"),
+               1;
+    const char *cid = eb_json_str(obj, "citizen_id");
     if (sex && parse_sex(sex, &p->sex))
-        return eb__registry_bad_field(r, "sex", "must be male or female"), 1;
-    if (eb__registry_check_date(r, "birth_date", 0))
-        return 1;
+        return eb__registry_bad_field(r, pfield(r, prefix, "sex"), "must be male or female"), 1;
+    if (p->birth_date && eb_date_check(p->birth_date, &why))
+        return eb__registry_bad_field(r, pfield(r, prefix, "birth_date"), why), 1;
     if (cid) {
         /* Stored upper case: a lower-case x check character is accepted as typed. */
         char *up = eb_arena_strdup(r->arena, cid);
         if (up[0] && up[strlen(up) - 1] == 'x')
             up[strlen(up) - 1] = 'X';
         if (eb_citizen_id_check(up, &why))
-            return eb__registry_bad_field(r, "citizen_id", why), 1;
+            return eb__registry_bad_field(r, pfield(r, prefix, "citizen_id"), why), 1;
         char birth[11];
         if (p->birth_date && eb_citizen_id_birth(up, birth) == 0 &&
             strcmp(birth, p->birth_date) != 0)
-            return eb__registry_bad_field(r, "birth_date", "differs from the citizen ID"), 1;
+            return eb__registry_bad_field(r, pfield(r, prefix, "birth_date"),
+                                          "differs from the citizen ID"),
+                   1;
         if (p->sex && eb_citizen_id_sex(up) != p->sex)
-            return eb__registry_bad_field(r, "sex", "differs from the citizen ID"), 1;
+            return eb__registry_bad_field(r, pfield(r, prefix, "sex"),
+                                          "differs from the citizen ID"),
+                   1;
         p->citizen_id = up;
     }
     if (p->student_no && eb_student_no_check(p->student_no, &why))
-        return eb__registry_bad_field(r, "student_no", why), 1;
+        return eb__registry_bad_field(r, pfield(r, prefix, "student_no"), why), 1;
     if (p->phone && !valid_phone(p->phone))
-        return eb__registry_bad_field(r, "phone", "digits, '+' and '-' only, 5..20"), 1;
+        return eb__registry_bad_field(r, pfield(r, prefix, "phone"),
+                                      "digits, '+' and '-' only, 5..20"),
+               1;
     return 0;
+}
+
+static int read_person(struct eb_req *r, struct eb_person *p)
+{
+    return eb__registry_read_person(r, r->json, NULL, p);
 }
 
 /* A person with their enrolment and post histories. */
@@ -274,7 +293,8 @@ int eb_registry_enrolment_create(struct eb_req *r)
         return 0;
     int64_t id = 0;
     int rc = eb_store_enrolment_create(r->db, &r->caller, &e, &id);
-    return created(r, rc, id);
+    /* The answer carries the class's size warnings (大班额, 超大班额): saved, but flagged. */
+    return rc ? created(r, rc, id) : eb_schools_send_enrolment(r, id, e.class_id);
 }
 
 static int end_link(struct eb_req *r,

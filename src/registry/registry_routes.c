@@ -124,6 +124,29 @@ int eb_registry_org_people(struct eb_req *r)
         filter = EB_PEOPLE_PARENTS;
     else
         return eb_http_error(r, 400, "bad_request", "role must be student, teacher or parent");
+    const char *text = eb_http_query(r, "q");
+    if (text && text[0]) {
+        /* A search is not cached: its answers are as many as the texts typed. */
+        if (filter != EB_PEOPLE_STUDENTS && filter != EB_PEOPLE_TEACHERS)
+            return eb_http_error(r, 400, "bad_request", "q needs role=student or role=teacher");
+        if (strlen(text) > 64)
+            return eb_http_error(r, 400, "invalid_field", "q: at most 64 bytes");
+        struct eb_person_list found;
+        int rc = eb_store_people_search(r->db, &r->caller, id, filter, text, after, limit, r->arena,
+                                        &found);
+        if (rc)
+            return rc;
+        struct eb_jw w;
+        eb_http_stream(r, 200, &w);
+        eb_registry_page_begin(&w);
+        for (size_t i = 0; i < found.n; i++) {
+            eb_jw_obj_begin(&w);
+            eb_registry_person_fields(&w, &found.items[i]);
+            eb_jw_obj_end(&w);
+        }
+        eb_registry_page_end(&w, found.next);
+        return eb_http_stream_end(r, &w);
+    }
     /*
      * People lists of schools, grades and classes are cached by the data version the store
      * reads (and scope-checks) first: a hit costs one indexed read instead of the roster query
@@ -281,7 +304,8 @@ int eb_registry_org_create(struct eb_req *r)
     rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &created);
     if (rc)
         return rc;
-    return eb_registry_send_org(r, 201, &created);
+    /* A class answers with its size warnings (大班额), like every save of a class. */
+    return eb_schools_send_org(r, 201, &created);
 }
 
 int eb_registry_org_update(struct eb_req *r)
@@ -342,5 +366,5 @@ int eb_registry_org_update(struct eb_req *r)
     rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &cur);
     if (rc)
         return rc;
-    return eb_registry_send_org(r, 200, &cur);
+    return eb_schools_send_org(r, 200, &cur);
 }

@@ -222,4 +222,18 @@ char *eb__pii_open(const struct eb_store *st, const unsigned char *sealed, size_
 /** Keyed hash of a citizen ID for equality lookups (duplicate detection) without decrypting. */
 void eb__pii_blind_index(const struct eb_store *st, const char *plain, char hex[65] /* out */);
 
+/* Schools and promotion (store_schools.c), shared with store_org.c and store_promotion.c. */
+/** Records code as given to org_id (codes are never reused): EB_EEXIST when it was ever given
+ * to another school. A NULL code is fine. */
+int eb__school_code_claim(struct eb_db *db, const char *code, int64_t org_id);
+/** The name of a grade code ("二年级") and the prefix of its class names ("二年级", "高二";
+ * NULL for vocational grades, named by entry year). NULL for an unknown code. */
+const char *eb__grade_name(const char *code);
+const char *eb__grade_class_prefix(const char *code);
+/** The open grade node of code under school_id; creates it (audited) when missing and create
+ * is set (*created = 1). EB_ENOTFOUND when missing and not create. */
+int eb__school_grade(struct eb_db *db, const struct eb_caller *c, int64_t school_id,
+                     const char *code, int create, int64_t *grade_id /* out */,
+                     int *created /* out, may be NULL */);
+
 #endif

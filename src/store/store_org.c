@@ -343,6 +343,8 @@ int eb_store_org_create(struct eb_db *db, const struct eb_caller *c, const struc
     if (rc < 0)
         goto done;
     rc = version_row_create(db, path, in->kind, new_id);
+    if (rc == 0 && in->kind == EB_ORG_SCHOOL)
+        rc = eb__school_code_claim(db, in->school_code, new_id);
     if (rc != 0)
         goto done;
     struct eb_org after = *in;
@@ -377,6 +379,12 @@ int eb_store_org_update(struct eb_db *db, const struct eb_caller *c, int64_t id,
     if (!eb_caller_allows(c, before.path, EB_ACCESS_WRITE)) {
         rc = EB_ENOTFOUND;
         goto done;
+    }
+    /* A school code is given once: even a code a school gave up stays refused to others. */
+    if (before.kind == EB_ORG_SCHOOL) {
+        rc = eb__school_code_claim(db, in->school_code, id);
+        if (rc != 0)
+            goto done;
     }
     eb__q_start(db, SQL_ORG_UPDATE, &q);
     eb__q_text(&q, in->name);

@@ -55,6 +55,18 @@ static const char SQL_PEOPLE_PARENTS[] =
     " ON e.person_id = g.student_id WHERE g.end_date IS NULL AND e.end_date IS NULL"
     " AND e.class_path >= ? AND e.class_path < ? AND g.parent_id > ?) ORDER BY p.id LIMIT ?";
 
+/* Search inside a subtree: a name containing the text, or the exact student number (by its
+ * blind index) or staff number. The same range scans as the lists, with a filter per row. */
+#define SEARCH_MATCH " AND (p.name LIKE ? ESCAPE '!' OR p.student_no_idx = ? OR p.staff_no = ?)"
+static const char SQL_SEARCH_STUDENTS[] =
+    "SELECT " PERSON_COLS " FROM enrolments e JOIN people p ON p.id = e.person_id"
+    " JOIN orgs o ON o.id = p.org_id"
+    " WHERE e.end_date IS NULL AND e.class_path >= ? AND e.class_path < ? AND e.person_id > "
+    "?" SEARCH_MATCH " ORDER BY e.person_id LIMIT ?";
+static const char SQL_SEARCH_TEACHERS[] =
+    "SELECT " PERSON_COLS " FROM people p JOIN orgs o ON o.id = p.org_id"
+    " WHERE p.id IN (" TEACHER_IDS ")" SEARCH_MATCH " ORDER BY p.id LIMIT ?";
+
 static const char SQL_PERSON_INSERT[] =
     "INSERT INTO people (school_id, org_id, org_path, kind, name, sex, birth_date, citizen_id_enc,"
     " citizen_id_idx, citizen_id_mask, student_no_enc, student_no_idx, student_no_mask, staff_no,"
@@ -574,5 +586,62 @@ done:
     eb__q_end(&q);
     rc = eb__tx_leave(db, own, rc);
     eb_arena_destroy(a);
+    return rc;
+}
+
+int eb_store_people_search(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                           enum eb_people_filter filter, const char *text, int64_t after, int limit,
+                           struct eb_arena *a, struct eb_person_list *out)
+{
+    char path[EB_PATH_MAX], hi[EB_PATH_MAX], idx[65];
+    struct eb__q q = {0};
+    int rc;
+    memset(out, 0, sizeof(*out));
+    limit = limit < 1 ? 1 : limit > 500 ? 500 : limit;
+    size_t n = text ? strlen(text) : 0;
+    if (n == 0 || n > 64 || (filter != EB_PEOPLE_STUDENTS && filter != EB_PEOPLE_TEACHERS))
+        return EB_EINVAL;
+    rc = eb__org_path(db, org_id, path, NULL);
+    if (rc != 0)
+        return rc;
+    if (!eb__caller_sees_people(c, path))
+        return EB_ENOTFOUND;
+    eb__path_hi(path, hi);
+    /* LIKE's wildcards in the text are matched literally. */
+    char *pattern = eb_arena_alloc(a, n * 2 + 3);
+    out->items = eb_arena_alloc(a, sizeof(*out->items) * (size_t)limit);
+    if (pattern == NULL || out->items == NULL)
+        return EB_ETOOBIG;
+    size_t k = 0;
+    pattern[k++] = '%';
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '!')
+            pattern[k++] = '!';
+        pattern[k++] = text[i];
+    }
+    pattern[k++] = '%';
+    pattern[k] = '\0';
+    eb__pii_blind_index(db->store, text, idx);
+    eb__q_start(db, filter == EB_PEOPLE_STUDENTS ? SQL_SEARCH_STUDENTS : SQL_SEARCH_TEACHERS, &q);
+    for (int i = 0; i < (filter == EB_PEOPLE_TEACHERS ? 2 : 1); i++) {
+        eb__q_text(&q, path);
+        eb__q_text(&q, hi);
+        eb__q_int(&q, after);
+    }
+    eb__q_text(&q, pattern);
+    eb__q_text(&q, idx);
+    eb__q_text(&q, text);
+    eb__q_int(&q, limit + 1);
+    while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
+        if (out->n == (size_t)limit) {
+            out->next = out->items[out->n - 1].id;
+            break;
+        }
+        read_person(&q, db->store, 0, a, &out->items[out->n++], NULL);
+    }
+    eb__q_end(&q);
+    rc = rc < 0 ? rc : 0;
+    if (rc != 0)
+        memset(out, 0, sizeof(*out));
     return rc;
 }

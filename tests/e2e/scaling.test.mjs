@@ -83,10 +83,17 @@ const DISTRIBUTED = [
   ['sessions', 'account_id', 'account'], ['account_logins', 'login', 'logins'], ['login_throttle', 'key', 'throttle'],
   ['totp_secrets', 'account_id', 'account'],
   ['binding_codes', 'school_id', 'school'],
+  ['oneroster_ids', 'school_id', 'school'], ['oneroster_imports', 'school_id', 'school'],
+  ['promotion_runs', 'school_id', 'school'], ['promotion_steps', 'school_id', 'school'],
+  ['quality_runs', 'school_id', 'school'], ['quality_findings', 'school_id', 'school'],
+  ['student_status_events', 'school_id', 'school'], ['transfers', 'school_id', 'school'],
+  ['transfer_steps', 'school_id', 'school'],
+  ['teacher_exchanges', 'school_id', 'school'], ['recruitment_batches', 'school_id', 'school'],
+  ['recruitment_hires', 'school_id', 'school'],
   ['oidc_codes', 'code_hash', 'oidc_codes'], ['oidc_tokens', 'token_hash', 'oidc_tokens'],
   ['oidc_session_clients', 'account_id', 'account'], ['oidc_consents', 'account_id', 'account'],
 ];
-const REFERENCE = ['orgs', 'oidc_keys', 'oidc_clients', 'school_years', 'terms'];
+const REFERENCE = ['orgs', 'school_codes', 'oidc_keys', 'oidc_clients', 'school_years', 'terms'];
 const LOCAL = ['schema_migrations'];
 
 test('PostgreSQL: keys, unique indexes and foreign keys follow the Citus rules', { skip: PG_BASE ? false : 'needs EDUBRAIN_PG' }, async () => {

@@ -38,6 +38,16 @@
 // | GET /audit?org=                | ok    | =, own ok | =, own ok | x      | x        | x       | x        |
 // | GET /orgs/{id}/stats           | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
 // | GET /accounts/{id}             | ok    | =         | =       | = / x    | = / x    | = / x   | = / x    |
+// | GET /people/{id}/status        | ok    | =         | =       | =        | = (classmate too) | = (classmate too) | ok |
+// | POST /people/{id}/status       | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | /transfer-lookup, /transfers{,.xlsx,/{id}{,/approve,/reject,/withdraw}} | (transfers.test.mjs: every outsider gets 404, wrong actors 403) |
+// | POST /teacher-exchanges        | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /teacher-exchanges/{id}    | ok    | =         | =       | =        | =        | =       | ok       |
+// | POST /teacher-exchanges/{id}/{action} | ok | =    | =       | = / x    | = / x    | = / x   | x        |
+// | GET /orgs/{id}/teacher-exchanges{,.xlsx,/stats} | ok | = | =  | =        | =        | =       | ok       |
+// | GET /people/{id}/teacher-exchanges | ok | =         | =       | =        | =        | =       | ok       |
+// | POST /orgs/{id}/recruitment    | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | POST /orgs/{id}/roster-import  | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | PATCH /accounts/{id}           | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /accounts/{id}/password   | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /accounts/{id}/roles      | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
@@ -49,10 +59,18 @@
 // | POST /people/{id}/binding-code | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | POST /orgs/{id}/binding-codes  | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
 // | GET /orgs/{id}/registration    | ok    | =         | =       | =        | = (own class too) | = (own class too) | ok |
+// | GET /orgs/{id}/quality{,/findings,/findings.xlsx} | ok | = | = | = (own school too) | = (own class too) | = (own class too) | ok |
+// | POST /orgs/{id}/quality/run    | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /orgs/{id}/school, /teaching-points{,.xlsx}, /classes{,.xlsx}, /promotion | ok | = | = | = | = | = | ok |
+// | GET /orgs/{id}/teachers (a class) | ok | =       | =       | =        | =        | =       | ok       |
+// | POST /orgs/{id}/close, /merge, /teaching-points; DELETE /teaching-points/{p} | ok | = | = (own: 403) | = / x | = / x | = / x | x |
+// | PUT /orgs/{id}/head-teacher; POST /orgs/{id}/promotion{,/{run}/undo,/{run}/confirm} | ok | = | = | = / x | = / x | = / x | x |
 // | POST /parents (public)         | -     | -         | -       | -        | -        | -       | -        |
 // | /oidc/* (protocol endpoints)   | -     | -         | -       | -        | -        | -       | -        |
 // | GET /apps, GET /admin/apps     | -     | -         | -       | -        | -        | -       | -        |
 // | POST /apps                     | ok    | =         | =       | = / x    | = / x    | = / x   | x        |
+// | GET /orgs/{id}/oneroster.zip   | ok    | =         | =       | =        | =        | =       | ok       |
+// | POST /imports/oneroster, GET /imports/oneroster/{id}{,/report.xlsx} | (oneroster_import.test.mjs: other administrators and every other role get 404) |
 // | PATCH/DELETE /apps/{id}        | (oidc_flows.test.mjs: another district's app answers 404) |
 //
 // Account routes aim at an account of the other district (accountB, with its grant grantB);
@@ -90,6 +108,14 @@ before(async () => {
   };
   [ids.accountB, ids.grantB] = await mk('b', ids.schoolB);
   [ids.accountA2, ids.grantA2] = await mk('a2', ids.schoolA2);
+  /* A teacher exchange between two schools of district B, to aim the exchange routes at. */
+  const schoolsB = (await listAll(clients.admin, `/api/v1/orgs/${ids.districtB}/children`, 500))
+    .filter((o) => o.kind === 'school' && o.id !== ids.schoolB);
+  assert.ok(schoolsB.length > 0, 'district B should have a second school');
+  ids.exchangeB = expectStatus(await clients.admin.post('/api/v1/teacher-exchanges', {
+    person_id: ids.teacherB, to_school_id: schoolsB[0].id, kind: 'rotation',
+    start_date: '2027-03-01', end_date: '2027-07-01', reason: '范围测试',
+  }), 201, 'exchange in district B').json.id;
 });
 
 after(async () => {
@@ -135,7 +161,45 @@ const BUILDERS = {
   'POST /api/v1/people/{id}/binding-code': (t) => ['POST', `/api/v1/people/${t.person}/binding-code`],
   'POST /api/v1/orgs/{id}/binding-codes': (t) => ['POST', `/api/v1/orgs/${t.class}/binding-codes`],
   'GET /api/v1/orgs/{id}/registration': (t) => ['GET', `/api/v1/orgs/${t.org}/registration`],
+  'GET /api/v1/orgs/{id}/quality': (t) => ['GET', `/api/v1/orgs/${t.org}/quality`],
+  'GET /api/v1/orgs/{id}/quality/findings': (t) => ['GET', `/api/v1/orgs/${t.org}/quality/findings`],
+  'GET /api/v1/orgs/{id}/quality/findings.xlsx': (t) => ['GET', `/api/v1/orgs/${t.org}/quality/findings.xlsx`],
+  'POST /api/v1/orgs/{id}/quality/run': (t) => ['POST', `/api/v1/orgs/${t.class}/quality/run`],
+  'GET /api/v1/people/{id}/status': (t) => ['GET', `/api/v1/people/${t.person}/status`],
+  'POST /api/v1/people/{id}/status': (t) => ['POST', `/api/v1/people/${t.person}/status`, { kind: 'withdrawal', date: '2026-12-01', reason: '越权退学' }],
+  'POST /api/v1/teacher-exchanges': (t) => ['POST', '/api/v1/teacher-exchanges', {
+    person_id: t.teacher, to_school_id: t.school, kind: 'rotation', start_date: '2027-03-01',
+    end_date: '2027-07-01', reason: '越权交流',
+  }],
+  'GET /api/v1/teacher-exchanges/{id}': (t) => ['GET', `/api/v1/teacher-exchanges/${t.exchange}`],
+  'POST /api/v1/teacher-exchanges/{id}/{action}': (t) => ['POST', `/api/v1/teacher-exchanges/${t.exchange}/agree`, {}],
+  'GET /api/v1/orgs/{id}/teacher-exchanges': (t) => ['GET', `/api/v1/orgs/${t.org}/teacher-exchanges`],
+  'GET /api/v1/orgs/{id}/teacher-exchanges.xlsx': (t) => ['GET', `/api/v1/orgs/${t.org}/teacher-exchanges.xlsx`],
+  'GET /api/v1/orgs/{id}/teacher-exchanges/stats': (t) => ['GET', `/api/v1/orgs/${t.org}/teacher-exchanges/stats`],
+  'GET /api/v1/people/{id}/teacher-exchanges': (t) => ['GET', `/api/v1/people/${t.teacher}/teacher-exchanges`],
+  /* The body is the file; the scope is checked before a byte of it is read. */
+  'POST /api/v1/orgs/{id}/roster-import': (t) => ['POST', `/api/v1/orgs/${t.school}/roster-import?kind=students`, {}],
+  'POST /api/v1/orgs/{id}/recruitment': (t) => ['POST', `/api/v1/orgs/${t.school}/recruitment`, {
+    name: '越权招聘', start_date: '2027-02-20',
+    hires: [{ school_id: t.school, title: '专任教师', name: '越权', sex: 'male', birth_date: '1999-01-01' }],
+  }],
+  'GET /api/v1/orgs/{id}/school': (t) => ['GET', `/api/v1/orgs/${t.school}/school`],
+  'POST /api/v1/orgs/{id}/close': (t) => ['POST', `/api/v1/orgs/${t.school}/close`, { date: '2027-07-15' }],
+  'POST /api/v1/orgs/{id}/merge': (t) => ['POST', `/api/v1/orgs/${t.school}/merge`, { into_id: t.school, date: '2027-07-15' }],
+  'GET /api/v1/orgs/{id}/teaching-points': (t) => ['GET', `/api/v1/orgs/${t.school}/teaching-points`],
+  'GET /api/v1/orgs/{id}/teaching-points.xlsx': (t) => ['GET', `/api/v1/orgs/${t.school}/teaching-points.xlsx`],
+  'POST /api/v1/orgs/{id}/teaching-points': (t) => ['POST', `/api/v1/orgs/${t.school}/teaching-points`, { school_id: t.school }],
+  'DELETE /api/v1/orgs/{id}/teaching-points/{point}': (t) => ['DELETE', `/api/v1/orgs/${t.school}/teaching-points/${t.school}`],
+  'GET /api/v1/orgs/{id}/classes': (t) => ['GET', `/api/v1/orgs/${t.school}/classes`],
+  'GET /api/v1/orgs/{id}/classes.xlsx': (t) => ['GET', `/api/v1/orgs/${t.school}/classes.xlsx`],
+  'GET /api/v1/orgs/{id}/teachers': (t) => ['GET', `/api/v1/orgs/${t.class}/teachers`],
+  'PUT /api/v1/orgs/{id}/head-teacher': (t) => ['PUT', `/api/v1/orgs/${t.class}/head-teacher`, { post_id: t.post, date: '2027-03-01' }],
+  'GET /api/v1/orgs/{id}/promotion': (t) => ['GET', `/api/v1/orgs/${t.school}/promotion`],
+  'POST /api/v1/orgs/{id}/promotion': (t) => ['POST', `/api/v1/orgs/${t.school}/promotion`, { from_year: 2026, to_year: 2027, date: '2027-09-01' }],
+  'POST /api/v1/orgs/{id}/promotion/{run}/undo': (t) => ['POST', `/api/v1/orgs/${t.school}/promotion/${t.enrolment}/undo`],
+  'POST /api/v1/orgs/{id}/promotion/{run}/confirm': (t) => ['POST', `/api/v1/orgs/${t.school}/promotion/${t.enrolment}/confirm`],
   'POST /api/v1/apps': (t) => ['POST', '/api/v1/apps', { name: '越权应用', redirect_uris: ['https://x.test/cb'], org_id: t.school }],
+  'GET /api/v1/orgs/{id}/oneroster.zip': (t) => ['GET', `/api/v1/orgs/${t.org}/oneroster.zip`],
 };
 /* Routes that name no object; their scope is the caller itself (tested in auth/basics). */
 const NO_OBJECT = new Set([
@@ -155,13 +219,24 @@ const NO_OBJECT = new Set([
   /* The installation's one calendar: every logged-in role reads it, only city administrators
    * write it (school_years.test.mjs checks 403 for every other role). */
   'GET /api/v1/school-years', 'POST /api/v1/school-years', 'GET /api/v1/school-years/current',
+  /* Blank templates: the same workbook for everyone logged in (roster_import.test.mjs). */
+  'GET /api/v1/roster-templates/{kind}',
+  /* Transfers: a transfer is seen by its two schools and their bureaus only; transfers.test.mjs
+   * aims every transfer route at outsiders (404, like a missing id) and at wrong actors (403). */
+  'POST /api/v1/transfer-lookup', 'POST /api/v1/transfers', 'GET /api/v1/transfers',
+  'GET /api/v1/transfers.xlsx', 'GET /api/v1/transfers/{id}', 'POST /api/v1/transfers/{id}/approve',
+  'POST /api/v1/transfers/{id}/reject', 'POST /api/v1/transfers/{id}/withdraw',
+  /* OneRoster imports go into the caller's own scope (rows outside it are outside_scope errors
+   * of the report); a job is seen by the administrators of its org only, others get 404 like a
+   * missing id (oneroster_import.test.mjs). */
+  'POST /api/v1/imports/oneroster', 'GET /api/v1/imports/oneroster/{id}', 'GET /api/v1/imports/oneroster/{id}/report.xlsx',
 ]);
 const WRITES = Object.keys(BUILDERS).filter((k) => !k.startsWith('GET '));
 const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];
 
 /* Ids that do not exist, one per slot (a guardian link needs two different people). */
 const missingTarget = () => Object.fromEntries(
-  ['org', 'grade', 'class', 'school', 'person', 'teacher', 'enrolment', 'post', 'account', 'grant']
+  ['org', 'grade', 'class', 'school', 'person', 'teacher', 'enrolment', 'post', 'account', 'grant', 'exchange']
     .map((k, i) => [k, MISSING_ID - i]));
 
 /** The objects outside each role's scope. */
@@ -169,7 +244,7 @@ function outsideTargets(login) {
   const b = {
     org: ids.schoolB, grade: ids.gradeB, class: ids.classB, school: ids.schoolB, person: ids.personB,
     teacher: ids.teacherB, enrolment: ids.enrolmentB, post: ids.postB, account: ids.accountB,
-    grant: ids.grantB,
+    grant: ids.grantB, exchange: ids.exchangeB,
   };
   const list = [['district B', b], ['district B (class node)', { ...b, org: ids.classB }]];
   if (login === 'school1' || login === 'teacher1') {

@@ -212,7 +212,9 @@ static void path_columns_compare_bytewise(void **state)
                             " 'public' AND column_name LIKE '%path'",
                             v, sizeof(v)),
                      PGRES_TUPLES_OK);
-    assert_int_equal(atoi(v), 8); /* 7 of 0001, oidc_clients.org_path of 0003 */
+    /* The check above saw the columns: 7 of 0001, oidc_clients.org_path of 0003, and those of
+     * every later table that lists by subtree (transfers, exchanges, findings ...). */
+    assert_true(atoi(v) >= 8);
 }
 
 static void writes_errors_blobs_and_subtrees(void **state)

@@ -6,6 +6,14 @@ import {
   regCardsZh, regCardsEn, totpErrorsZh, totpErrorsEn,
 } from './i18n_security.js';
 import { yearsZh, yearsEn, exportZh, exportEn } from './i18n_years.js';
+import { onerosterZh, onerosterEn, onerosterErrorsZh, onerosterErrorsEn } from './i18n_oneroster.js';
+import { staffZh, staffEn } from './i18n_staff.js';
+import { rosterZh, rosterEn, peopleSearchZh, peopleSearchEn } from './i18n_roster.js';
+import { qualityZh, qualityEn } from './i18n_quality.js';
+import { schoolsZh, schoolsEn } from './i18n_schools.js';
+import {
+  transfersZh, transfersEn, lifecycleZh, lifecycleEn, transferErrorsZh, transferErrorsEn,
+} from './i18n_transfers.js';
 
 const zh = {
   app: { title: '示范市智慧教育平台', subtitle: '教育大脑 · 统一门户', skip: '跳到主要内容', menu: '菜单' },
@@ -159,8 +167,30 @@ zh.regCards = regCardsZh;
 en.regCards = regCardsEn;
 zh.years = yearsZh;
 en.years = yearsEn;
+zh.oneroster = onerosterZh;
+en.oneroster = onerosterEn;
+Object.assign(zh.errors, onerosterErrorsZh);
+Object.assign(en.errors, onerosterErrorsEn);
+zh.staff = staffZh;
+en.staff = staffEn;
+zh.roster = rosterZh;
+en.roster = rosterEn;
+zh.peopleSearch = peopleSearchZh;
+en.peopleSearch = peopleSearchEn;
+zh.schools = schoolsZh;
+en.schools = schoolsEn;
+Object.assign(zh.errors, schoolsZh.errors);
+Object.assign(en.errors, schoolsEn.errors);
+zh.quality = qualityZh;
+en.quality = qualityEn;
 zh.export = exportZh;
 en.export = exportEn;
+zh.transfers = transfersZh;
+en.transfers = transfersEn;
+zh.lifecycle = lifecycleZh;
+en.lifecycle = lifecycleEn;
+Object.assign(zh.errors, transferErrorsZh);
+Object.assign(en.errors, transferErrorsEn);
 Object.assign(zh.accounts, accountsTotpZh);
 Object.assign(en.accounts, accountsTotpEn);
 Object.assign(zh.errors, totpErrorsZh);

@@ -16,6 +16,14 @@ import ParentRegisterView from './views/ParentRegisterView.vue';
 import SecurityView from './views/SecurityView.vue';
 import BindingSheetView from './views/BindingSheetView.vue';
 import SchoolYearsView from './views/SchoolYearsView.vue';
+import ClassesView from './views/ClassesView.vue';
+import PromotionView from './views/PromotionView.vue';
+import TransferInboxView from './views/TransferInboxView.vue';
+import TransferView from './views/TransferView.vue';
+import TeacherExchangeView from './views/TeacherExchangeView.vue';
+import RosterImportView from './views/RosterImportView.vue';
+import QualityView from './views/QualityView.vue';
+import OneRosterImportView from './views/OneRosterImportView.vue';
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -33,6 +41,14 @@ export const router = createRouter({
     { path: '/registration/:id(\\d+)?', name: 'registration', component: RegistrationView, props: true },
     { path: '/security', name: 'security', component: SecurityView },
     { path: '/school-years', name: 'school-years', component: SchoolYearsView },
+    { path: '/classes/:id(\\d+)?', name: 'classes', component: ClassesView, props: true },
+    { path: '/promotion/:id(\\d+)?', name: 'promotion', component: PromotionView, props: true },
+    { path: '/transfers', name: 'transfers', component: TransferInboxView },
+    { path: '/transfers/:id(\\d+)', name: 'transfer', component: TransferView, props: true },
+    { path: '/teacher-exchanges', name: 'teacher-exchanges', component: TeacherExchangeView },
+    { path: '/roster-import', name: 'roster-import', component: RosterImportView },
+    { path: '/quality/:id(\\d+)?', name: 'quality', component: QualityView, props: true },
+    { path: '/oneroster-import', name: 'oneroster-import', component: OneRosterImportView },
     { path: '/binding/sheet', name: 'binding-sheet', component: BindingSheetView },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },

@@ -1,0 +1,22 @@
+// Texts of the roster import page (名册导入).
+export const rosterZh = {
+  nav: '名册导入', title: '名册导入', intro: '下载模板，在 Excel 中填写后上传。先校验，确认无误再导入；有错误时不会写入任何数据。',
+  kind: '名册类型', students: '学生名册', teachers: '教职工名册', template: '下载{name}模板',
+  school: '导入到学校', file: '选择文件（.xlsx 或 .csv）', check: '校验', import: '导入', checking: '正在校验…', importing: '正在导入…',
+  summary: '共 {rows} 行：错误 {errors} 个，警告 {warnings} 个。', willCreate: '可登记 {n} 人，已在本校登记 {skipped} 人（跳过）。',
+  done: '导入完成：已登记 {n} 人，跳过 {skipped} 人。', fixFirst: '请先在文件中改正错误，再重新上传。',
+  cols: { severity: '级别', line: '行', column: '列', message: '说明', value: '值' }, error: '错误', warning: '警告', whole: '整个文件',
+  pickSchool: '请选择学校',
+};
+export const rosterEn = {
+  nav: 'Roster import', title: 'Roster import', intro: 'Download a template, fill it in Excel and upload it. Check first, then import; a file with errors writes nothing.',
+  kind: 'Roster', students: 'Students', teachers: 'Staff', template: 'Download the {name} template',
+  school: 'Into school', file: 'Choose a file (.xlsx or .csv)', check: 'Check', import: 'Import', checking: 'Checking…', importing: 'Importing…',
+  summary: '{rows} rows: {errors} errors, {warnings} warnings.', willCreate: '{n} people can be registered; {skipped} already at this school (skipped).',
+  done: 'Imported: {n} registered, {skipped} skipped.', fixFirst: 'Correct the errors in the file and upload it again.',
+  cols: { severity: 'Level', line: 'Line', column: 'Column', message: 'Message', value: 'Value' }, error: 'Error', warning: 'Warning', whole: 'whole file',
+  pickSchool: 'Choose a school',
+};
+
+export const peopleSearchZh = { label: '查找', hint: '姓名、学籍号或工号', none: '没有与“{q}”匹配的人员' };
+export const peopleSearchEn = { label: 'Find', hint: 'Name, student or staff number', none: 'Nobody matches “{q}”' };

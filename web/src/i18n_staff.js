@@ -1,0 +1,46 @@
+// Texts of the teacher exchange and rotation (交流轮岗) and recruitment (新教师入职) page.
+export const staffZh = {
+  nav: '交流轮岗', title: '教师交流轮岗与招聘入职', scope: '范围',
+  stats: '本学年交流情况', rate: '交流比例 {rate}（目标不低于 {target}）', rateDetail: '在岗教师 {teachers} 人，轮岗 {rotations} 人，调动 {transfers} 人',
+  list: '交流记录', todo: '待我处理', all: '全部', empty: '暂无交流记录',
+  kind: { rotation: '轮岗', transfer: '调动' },
+  state: { proposed: '待学校确认', active: '交流中', done: '已完成', rejected: '已退回', cancelled: '已撤销' },
+  cols: { teacher: '教师', kind: '类型', state: '状态', from: '派出学校', to: '接收学校', dates: '起止日期', agreed: '学校确认', actions: '操作' },
+  agreedFrom: '派出校', agreedTo: '接收校',
+  agree: '同意', reject: '退回', cancel: '撤销', ret: '结束交流', rejectReason: '退回原因', returnDate: '返回日期', confirm: '确定',
+  propose: '发起交流', proposeBtn: '提交交流方案', fromSchool: '派出学校', teacher: '教师', toSchool: '接收学校',
+  start: '开始日期', end: '结束日期（轮岗）', title_: '岗位（默认沿用原岗位）', subjects: '学科', reason: '交流原因',
+  pickSchool: '请选择学校', pickTeacher: '请选择教师', proposed: '已发起交流，等待两校确认。',
+  recruit: '新教师招聘入职', recruitHint: '逐行填写新教师信息，提交后全部入职或全部不入职。', batchName: '批次名称', batchStart: '入职日期',
+  addRow: '添加一行', removeRow: '删除', recruitBtn: '办理入职', recruited: '已为 {n} 名新教师办理入职。',
+  hire: { name: '姓名', sex: '性别', birth_date: '出生日期', citizen_id: '身份证号', school_id: '学校', title: '岗位', subjects: '学科', phone: '电话' },
+  male: '男', female: '女', row: '第 {n} 行',
+  err: {
+    required: '请填写此项', date: '请输入有效日期', afterStart: '须晚于开始日期', sameSchool: '接收学校不能是派出学校',
+    cidFormat: '身份证号应为 18 位', cidCheck: '身份证号校验位不正确', cidBirth: '身份证号中的出生日期无效', cidMismatch: '与身份证号中的出生日期不一致',
+    phone: '电话只能包含数字、+ 和 -',
+  },
+};
+
+export const staffEn = {
+  nav: 'Teacher exchange', title: 'Teacher exchange, rotation and recruitment', scope: 'Scope',
+  stats: 'This school year', rate: 'Exchange rate {rate} (target at least {target})', rateDetail: '{teachers} teachers in post, {rotations} rotations, {transfers} transfers',
+  list: 'Exchanges', todo: 'Waiting for me', all: 'All', empty: 'No exchange yet',
+  kind: { rotation: 'Rotation', transfer: 'Transfer' },
+  state: { proposed: 'Awaiting schools', active: 'Serving', done: 'Done', rejected: 'Rejected', cancelled: 'Cancelled' },
+  cols: { teacher: 'Teacher', kind: 'Kind', state: 'State', from: 'From school', to: 'To school', dates: 'Period', agreed: 'Agreed', actions: 'Actions' },
+  agreedFrom: 'sending', agreedTo: 'receiving',
+  agree: 'Agree', reject: 'Reject', cancel: 'Cancel', ret: 'End rotation', rejectReason: 'Reason', returnDate: 'Return date', confirm: 'Confirm',
+  propose: 'Propose an exchange', proposeBtn: 'Submit proposal', fromSchool: 'From school', teacher: 'Teacher', toSchool: 'To school',
+  start: 'Start date', end: 'End date (rotation)', title_: 'Post (default: the home post)', subjects: 'Subjects', reason: 'Reason',
+  pickSchool: 'Choose a school', pickTeacher: 'Choose a teacher', proposed: 'Proposed; waiting for both schools.',
+  recruit: 'Recruitment intake', recruitHint: 'One row per new teacher; the batch is registered whole or not at all.', batchName: 'Batch name', batchStart: 'Start date',
+  addRow: 'Add a row', removeRow: 'Remove', recruitBtn: 'Register the batch', recruited: '{n} new teachers registered.',
+  hire: { name: 'Name', sex: 'Sex', birth_date: 'Date of birth', citizen_id: 'Citizen ID', school_id: 'School', title: 'Post', subjects: 'Subjects', phone: 'Phone' },
+  male: 'Male', female: 'Female', row: 'Row {n}',
+  err: {
+    required: 'Please fill in this field', date: 'Enter a valid date', afterStart: 'Must be after the start date', sameSchool: 'Must differ from the sending school',
+    cidFormat: 'A citizen ID has 18 characters', cidCheck: 'Wrong check character', cidBirth: 'The birth date in the ID is invalid', cidMismatch: 'Differs from the birth date in the ID',
+    phone: 'Digits, + and - only',
+  },
+};
