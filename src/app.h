@@ -8,6 +8,8 @@
 #include "core/cache.h"
 #include "store/store.h"
 
+struct eb_brain;
+
 struct eb_config {
     const char *db;       /* database string */
     const char *listen;   /* host:port */
@@ -45,6 +47,7 @@ struct eb_app {
      * off), and the unix time of the next run, kept by its thread (src/cli/cli_quality.c). */
     int quality_at;
     atomic_int_fast64_t quality_next_at;
+    struct eb_brain *brain; /* observations, cube, listeners (src/brain/brain.h); NULL = off */
 };
 
 #endif

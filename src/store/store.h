@@ -776,6 +776,40 @@ int eb_store_year_as_of(struct eb_db *db, const struct eb_caller *c, const char 
                         struct eb_arena *a, struct eb_school_year *year /* out */,
                         int *term /* out */);
 
+/* ---- the brain's rows (store_brain.c; docs/internals/brain.md) -------------------------- */
+
+/** Inserts the built-in data elements that are missing (idempotent; by code). */
+int eb_store_elements_seed(struct eb_db *db);
+/** The id of the element with this code; EB_ENOTFOUND. */
+int eb_store_element_id(struct eb_db *db, const char *code, int32_t *id /* out */);
+
+/** An observation as stored (eb_obs of src/brain/brain.h without the brain's types). */
+struct eb_obs_row {
+    int32_t element_id;
+    int64_t org_id;
+    int64_t person_id; /* 0 = none */
+    int32_t day;       /* days since 1970-01-01 */
+    double value;
+    const char *category; /* may be NULL */
+    int64_t supersedes;   /* 0 = none */
+    const char *reason;   /* required with supersedes */
+};
+/**
+ * Appends rows inside the caller's transaction (or its own), with their org path and shard
+ * unit; ids (may be NULL) get the new ids. No validation beyond the schema's: the brain
+ * validates (eb_brain_submit) and the demo generator writes what it made. A system caller with
+ * no_audit writes no audit row (bulk loads); others get one audit row per batch.
+ */
+int eb_store_obs_insert(struct eb_db *db, const struct eb_caller *c, const struct eb_obs_row *rows,
+                        size_t n, int64_t *ids);
+/** Every observation with id > after in id order, for the cube's rebuild and for catching up
+ * after a NOTIFY: rows that a row already stored supersedes are skipped; supersedes is the id
+ * the row itself replaces (0 = none; its values were applied earlier, the caller removes them).
+ * A non-zero return of fn stops the scan and is returned. */
+typedef int (*eb_obs_scan_fn)(void *ctx, int64_t id, int32_t element_id, int64_t org_id,
+                              int32_t day, double value, int64_t supersedes);
+int eb_store_obs_scan(struct eb_db *db, int64_t after, eb_obs_scan_fn fn, void *ctx);
+
 /* ---- roster import lookups (store_roster.c) -------------------------------------------- */
 
 /** The open class named name in the school (the newest school year first); EB_ENOTFOUND. */
