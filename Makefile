@@ -26,6 +26,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 # Sources generated at build time: the store's migrations embedded as C strings.
 GEN_SRC  := build/gen/store_migrations_sqlite.c build/gen/store_migrations_pg.c build/gen/api_openapi.c
+GEN_SRC  += build/gen/indicators_json.c
 REL_OBJ  := $(SRC_LIB:%.c=build/rel/%.o) $(GEN_SRC:%.c=build/rel/%.o)
 ASAN_OBJ := $(SRC_LIB:%.c=build/asan/%.o) $(GEN_SRC:%.c=build/asan/%.o)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -73,6 +74,10 @@ build/gen/api_openapi.c: tools/embed_text.sh src/api/openapi.json
 	@mkdir -p $(dir $@)
 	sh tools/embed_text.sh $@ eb_api_openapi_json src/api/openapi.json
 
+build/gen/indicators_json.c: tools/embed_text.sh config/indicators.json
+	@mkdir -p $(dir $@)
+	sh tools/embed_text.sh $@ eb_indicators_builtin_json config/indicators.json
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 setup:
@@ -116,6 +121,7 @@ e2e: build/asan/edubrain
 e2e-pg: build/asan/edubrain build/asan/unit_tests
 	@dsn=$$(tools/pg_test_server.sh start $$$$) || exit 1; \
 	EDUBRAIN_PG=$$dsn build/asan/unit_tests store_pg && \
+	EDUBRAIN_PG=$$dsn build/asan/unit_tests brain && \
 	EDUBRAIN_PG=$$dsn EDUBRAIN_BIN=$(CURDIR)/build/asan/edubrain \
 	    node --test --test-concurrency=2 tests/e2e/; rc=$$?; \
 	tools/pg_test_server.sh stop $$$$; exit $$rc
@@ -143,6 +149,11 @@ build/fuzz/fuzz_%: fuzz/fuzz_%.c $(SRC_LIB) $(GEN_SRC)
 
 bench: build/edubrain
 	@tools/bench.sh
+
+# In-process benchmark programs (bench/*.c): build/bench/NAME, linked with the release objects.
+build/bench/%: bench/%.c $(REL_OBJ)
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(REL_OBJ) $(LIBS)
 
 format:
 	clang-format -i $$(find src tests/unit fuzz bench -name '*.[ch]')

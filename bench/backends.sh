@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: the same work on SQLite and on PostgreSQL, in one run: `edubrain demo --scale city`
+# Benchmark: the same work on SQLite and on PostgreSQL, in one run: `edubrain demo --scale city --history none`
 # (time, size) and the class-roster endpoint under wrk (bench/http_roster.sh, with nginx as the
 # reference). Prints the figures and the PostgreSQL/SQLite ratios for docs/BENCHMARKS.md.
 set -euo pipefail
@@ -26,12 +26,12 @@ pg_admin "DROP DATABASE IF EXISTS bench_city"
 pg_admin "CREATE DATABASE bench_city"
 pg_db=${dsn_base%/*}/bench_city
 
-sq_s=$(timed demo-sqlite "$BIN" demo --db "$sq_db" --scale city --admin-password "$PW" --demo-password "$PW")
-pg_s=$(timed demo-pg "$BIN" demo --db "$pg_db" --key-file "$work/pg.key" --scale city \
+sq_s=$(timed demo-sqlite "$BIN" demo --db "$sq_db" --scale city --history none --admin-password "$PW" --demo-password "$PW")
+pg_s=$(timed demo-pg "$BIN" demo --db "$pg_db" --key-file "$work/pg.key" --scale city --history none \
     --admin-password "$PW" --demo-password "$PW")
 sq_size=$(du -m "$sq_db" | cut -f1)
 pg_size=$(psql -At "$pg_db" -c "SELECT pg_database_size(current_database()) / 1048576")
-echo "demo --scale city: SQLite ${sq_s} s (${sq_size} MB), PostgreSQL ${pg_s} s (${pg_size} MB), ratio PG/SQLite $(awk -v a="$pg_s" -v b="$sq_s" 'BEGIN{printf "%.2f", a/b}')"
+echo "demo --scale city --history none: SQLite ${sq_s} s (${sq_size} MB), PostgreSQL ${pg_s} s (${pg_size} MB), ratio PG/SQLite $(awk -v a="$pg_s" -v b="$sq_s" 'BEGIN{printf "%.2f", a/b}')"
 tail -1 "$work/demo-sqlite.log"
 
 echo "--- roster on SQLite"

@@ -21,7 +21,7 @@ keyopt=()
 [ -n "$KEY" ] && keyopt=(--key-file "$KEY")
 case $DB in postgres://* | postgresql://*) have_db=1 ;; *) [ -f "$DB" ] && have_db=1 || have_db= ;; esac
 if [ -z "$have_db" ]; then
-    /usr/bin/time -f "demo: %e s wall, %M KB max RSS" "$BIN" demo --db "$DB" --scale city "${keyopt[@]}" \
+    /usr/bin/time -f "demo: %e s wall, %M KB max RSS" "$BIN" demo --db "$DB" --scale city --history none "${keyopt[@]}" \
         --admin-password "$PW" --demo-password "$PW" 2>&1 | tail -2
     echo "database size: $(du -h "$DB" | cut -f1)"
 fi

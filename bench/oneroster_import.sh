@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Times the OneRoster export and import of the demo city on SQLite and PostgreSQL (release build):
-# demo --scale city, export oneroster --org 1 (directory and zip), import of the export into an
+# demo --scale city --history none, export oneroster --org 1 (directory and zip), import of the export into an
 # empty database, then a second import of the same package (every row unchanged).
 #   bench/oneroster_import.sh            (EDUBRAIN_BIN=... another binary; SKIP_PG=1 SQLite only)
 set -euo pipefail
@@ -19,7 +19,7 @@ trap cleanup EXIT
 t() { /usr/bin/time -f "  %e s wall, %U s user, %M KB max RSS" "$@"; }
 
 echo "== demo city (SQLite)"
-t "$BIN" demo --db "$work/city.db" --scale city --admin-password Bench-pass-2026 >/dev/null
+t "$BIN" demo --db "$work/city.db" --scale city --history none --admin-password Bench-pass-2026 >/dev/null
 echo "== export oneroster --org 1 (directory, zip)"
 t "$BIN" export oneroster --db "$work/city.db" --org 1 "$work/pkg"
 t "$BIN" export oneroster --db "$work/city.db" --org 1 "$work/pkg.zip"

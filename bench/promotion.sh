@@ -2,7 +2,7 @@
 # Benchmark: the year-end promotion of a whole demo city (`edubrain promote --year 2026`), on
 # SQLite and on PostgreSQL in one run, with the preview (read-only plan of every school) as the
 # reference measured next to it. Prints the lines for docs/BENCHMARKS.md.
-#   bench/promotion.sh                 the city (--scale city: ~1,300 schools, ~800k students)
+#   bench/promotion.sh                 the city (--scale city --history none: ~1,300 schools, ~800k students)
 #   SCALE=small bench/promotion.sh     a quick check of the script itself (10 schools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +19,8 @@ pg_admin "DROP DATABASE IF EXISTS bench_promotion"
 pg_admin "CREATE DATABASE bench_promotion"
 pg_db=${dsn_base%/*}/bench_promotion
 
-"$BIN" demo --db "$sq_db" --scale "$SCALE" --admin-password "$PW" --demo-password "$PW" >/dev/null
-"$BIN" demo --db "$pg_db" --key-file "$work/pg.key" --scale "$SCALE" --admin-password "$PW" \
+"$BIN" demo --db "$sq_db" --scale "$SCALE" --history none --admin-password "$PW" --demo-password "$PW" >/dev/null
+"$BIN" demo --db "$pg_db" --key-file "$work/pg.key" --scale "$SCALE" --history none --admin-password "$PW" \
     --demo-password "$PW" >/dev/null
 
 # Each line of `edubrain promote` ends with its own timer ("...; 12.34 s"): the promotion alone,

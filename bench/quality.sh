@@ -33,7 +33,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b-a}'; }
 if [ -z "$db" ]; then
     db=$work/city.db
     t0=$(now)
-    "$BIN" demo --db "$db" --scale "$scale" --admin-password "$PW" --demo-password "$PW" >/dev/null 2>&1
+    "$BIN" demo --db "$db" --scale "$scale" --history none --admin-password "$PW" --demo-password "$PW" >/dev/null 2>&1
     echo "demo --scale $scale (SQLite): $(secs "$t0" "$(now)") s"
 fi
 run() { # label db [key-file]

@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 struct eb_brain;
+struct eb_indicators;
 
 struct eb_config {
     const char *db;       /* database string */
@@ -48,6 +49,7 @@ struct eb_app {
     int quality_at;
     atomic_int_fast64_t quality_next_at;
     struct eb_brain *brain; /* observations, cube, listeners (src/brain/brain.h); NULL = off */
+    struct eb_indicators *indicators; /* indicators, alerts, streams (src/brain/indicator.h) */
 };
 
 #endif

@@ -24,7 +24,8 @@ static void usage(FILE *f)
           "           import roster: a filled roster template (CSV or xlsx) into a school\n"
           "  export   export oneroster: a OneRoster 1.1 package of a city, district or school\n"
           "  promote  the year-end promotion of every school (or of one subtree)\n"
-          "  quality  run the data-quality checks over a subtree\n",
+          "  quality  run the data-quality checks over a subtree\n"
+          "  feeds    run the brain's registry feeds (class sizes, teachers, accounts) once\n",
           f);
 }
 
@@ -57,6 +58,8 @@ int main(int argc, char **argv)
         return eb_cli_import(argc - 1, argv + 1);
     if (strcmp(cmd, "export") == 0)
         return eb_cli_export(argc - 1, argv + 1);
+    if (strcmp(cmd, "feeds") == 0)
+        return eb_cli_feeds(argc - 1, argv + 1);
     if (strcmp(cmd, "promote") == 0)
         return eb_cli_promote(argc - 1, argv + 1);
     if (strcmp(cmd, "quality") == 0)

@@ -2,6 +2,9 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "auth/keys.h"
+#include "brain/brain_routes.h"
+#include "brain/geo.h"
+#include "brain/indicator.h"
 #include "http/http_builtin.h"
 #include "oidc/oidc.h"
 #include "oneroster/or_io.h"
@@ -220,6 +223,31 @@ const struct eb_route eb_api_routes[] = {
      "An import job's findings as an Excel file"},
     {"GET", "/api/v1/orgs/{id}/oneroster.zip", eb_or_export_handler, 0, 0,
      "A OneRoster 1.1 package of a subtree (no citizen ID numbers)"},
+    {"GET", "/api/v1/data-elements", eb_brain_elements_list_handler, 0, 0,
+     "The data elements the brain records (built-in and the city's own)"},
+    {"POST", "/api/v1/data-elements", eb_brain_element_create_handler, EB_ROUTE_JSON, 4 * KB,
+     "Define a data element (city and district administrators)"},
+    {"POST", "/api/v1/observations", eb_brain_observations_handler, EB_ROUTE_JSON, 4096 * KB,
+     "Record a batch of observations (all or nothing, answered after the commit)"},
+    {"POST", "/api/v1/orgs/{id}/observations/upload", eb_brain_upload_handler, 0, 16384 * KB,
+     "Record the observations of a CSV or xlsx sheet for one data element"},
+    {"GET", "/api/v1/cells", eb_brain_cells_handler, 0, 0,
+     "The cube's raw aggregate of a data element at an org over a day range"},
+    {"GET", "/api/v1/geo/districts", eb_geo_districts_handler, 0, 0,
+     "District boundaries of the caller's scope for the education map (GeoJSON)"},
+    {"GET", "/api/v1/indicators", eb_indicator_list_handler, 0, 0,
+     "Indicator definitions (built-in and the city's own)"},
+    {"POST", "/api/v1/indicators", eb_indicator_create_handler, EB_ROUTE_JSON, 8 * KB,
+     "Define an indicator (city and district administrators)"},
+    {"GET", "/api/v1/indicators/{code}", eb_indicator_get_handler, 0, 0,
+     "An indicator's value at an org over a period, by children or by day, week or month "
+     "({code}.xlsx: the same table as Excel)"},
+    {"GET", "/api/v1/alerts", eb_alert_list_handler, 0, 0,
+     "Policy alerts of a subtree (open or all), newest first"},
+    {"GET", "/api/v1/stream", eb_stream_handler, 0, 0,
+     "Server-Sent Events of the cube's changes and of alerts within a scope"},
+    {"GET", "/api/v1/dashboard", eb_dashboard_handler, 0, 0,
+     "The headline figures of a scope for the big screen"},
 };
 
 const size_t eb_api_n_routes = sizeof(eb_api_routes) / sizeof(eb_api_routes[0]);

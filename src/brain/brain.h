@@ -121,6 +121,8 @@ int eb_brain_subscribe(struct eb_brain *b, eb_brain_listener fn, void *ctx);
 /** The element with this id or code (NULL when unknown); the pointer stays valid. */
 const struct eb_element *eb_brain_element(const struct eb_brain *b, int32_t id);
 const struct eb_element *eb_brain_element_by_code(const struct eb_brain *b, const char *code);
+/** Reads the elements from the store again (after POST /data-elements); known pointers stay. */
+int eb_brain_elements_reload(struct eb_brain *b);
 
 /** A finding of a batch: which row and why (English and Chinese). */
 struct eb_obs_error {

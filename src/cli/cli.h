@@ -10,12 +10,15 @@ int eb_cli_migrate(int argc, char **argv);
 int eb_cli_app(int argc, char **argv);
 int eb_cli_accounts(int argc, char **argv); /* cli_accounts.c */
 int eb_cli_keys(int argc, char **argv);
-int eb_cli_oneroster(int argc, char **argv);      /* cli_oneroster.c */
-int eb_cli_import(int argc, char **argv);         /* cli_import.c: import oneroster */
-int eb__cli_import_roster(int argc, char **argv); /* cli_import_roster.c: import roster */
-int eb_cli_export(int argc, char **argv);         /* cli_export.c: export oneroster */
-int eb_cli_promote(int argc, char **argv);        /* cli_promote.c: the year-end promotion */
-int eb_cli_quality(int argc, char **argv);        /* cli_quality.c */
+int eb_cli_oneroster(int argc, char **argv);            /* cli_oneroster.c */
+int eb_cli_import(int argc, char **argv);               /* cli_import.c: import oneroster */
+int eb__cli_import_roster(int argc, char **argv);       /* cli_import_roster.c: import roster */
+int eb__cli_import_observations(int argc, char **argv); /* cli_observations.c */
+int eb__cli_import_geojson(int argc, char **argv);      /* cli_geojson.c: import geojson */
+int eb_cli_export(int argc, char **argv);               /* cli_export.c: export oneroster */
+int eb_cli_promote(int argc, char **argv);              /* cli_promote.c: the year-end promotion */
+int eb_cli_quality(int argc, char **argv);              /* cli_quality.c */
+int eb_cli_feeds(int argc, char **argv);                /* cli_feeds.c: feeds run */
 
 /* The nightly data-quality run of `serve --quality-at` (cli_quality.c): a thread that runs the
  * checks over every root of the org tree once a day at the app's quality_at minute. */

@@ -1,5 +1,6 @@
 /* edubrain demo: a new database holding a synthetic city. */
 #include "auth/auth.h"
+#include "brain/brain.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/mem.h"
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 {
     fputs("usage: edubrain demo --db PATH [--scale small|city] [--seed N]\n"
           "                     [--admin-password PW] [--demo-password PW] [--key-file PATH]\n"
+          "                     [--history none|term|year] [--history-until YYYY-MM-DD]\n"
           "\n"
           "Creates a new database holding a synthetic city (deterministic for a seed).\n"
           "  --scale small      2 districts, about 10 schools, 3,000 students (tests)\n"
@@ -26,7 +28,11 @@ static void usage(FILE *f)
           "  --admin-password   password of the city administrator 'admin' (else one is\n"
           "                     generated and printed once); '-' reads it from standard input\n"
           "  --demo-password    also create the demo accounts district1, school1, teacher1,\n"
-          "                     student1, parent1 and analyst1 with this password\n",
+          "                     student1, parent1 and analyst1 with this password\n"
+          "  --history          daily observations for the brain: none; term, the current term's\n"
+          "                     school days up to today (the default at city scale); year, the\n"
+          "                     school days of the last 365 days. Small cities default to none\n"
+          "  --history-until    the last day of the history instead of today\n",
           f);
 }
 
@@ -39,12 +45,15 @@ int eb_cli_demo(int argc, char **argv)
         {"admin-password", required_argument, 0, 'a'},
         {"demo-password", required_argument, 0, 'p'},
         {"key-file", required_argument, 0, 'k'},
+        {"history", required_argument, 0, 'H'},
+        {"history-until", required_argument, 0, 'U'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     const char *db = NULL, *key_file = NULL, *admin_arg = NULL, *demo_arg = NULL;
     struct eb_demo_options opt = {.scale = EB_DEMO_CITY, .seed = 2026};
-    int c;
+    struct eb_demo_history_options hopt = {.span = EB_DEMO_HISTORY_TERM};
+    int c, history_set = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'd':
@@ -73,6 +82,21 @@ int eb_cli_demo(int argc, char **argv)
             break;
         case 'k':
             key_file = optarg;
+            break;
+        case 'H':
+            history_set = 1;
+            if (strcmp(optarg, "none") == 0)
+                hopt.span = EB_DEMO_HISTORY_NONE;
+            else if (strcmp(optarg, "term") == 0)
+                hopt.span = EB_DEMO_HISTORY_TERM;
+            else if (strcmp(optarg, "year") == 0)
+                hopt.span = EB_DEMO_HISTORY_YEAR;
+            else
+                return fprintf(stderr, "edubrain demo: --history is none, term or year\n"), 2;
+            break;
+        case 'U':
+            if (eb_day_parse(optarg, &hopt.until) != 0)
+                return fprintf(stderr, "edubrain demo: --history-until takes YYYY-MM-DD\n"), 2;
             break;
         case 'h':
             usage(stdout);
@@ -140,6 +164,34 @@ int eb_cli_demo(int argc, char **argv)
             (long long)stats.districts, (long long)stats.schools, (long long)stats.grades,
             (long long)stats.classes, (long long)stats.students, (long long)stats.teachers,
             (long long)stats.accounts, (long long)stats.invalid_ids, secs);
+    /* The tests' small cities stay small unless a test asks: their files start in a second. */
+    if (!history_set && opt.scale == EB_DEMO_SMALL)
+        hopt.span = EB_DEMO_HISTORY_NONE;
+    if (hopt.span != EB_DEMO_HISTORY_NONE) {
+        struct eb_demo_history_stats hs;
+        hopt.seed = opt.seed;
+        hopt.progress = stderr;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        err = eb_demo_history(st, &hopt, &hs);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (err) {
+            fprintf(stderr, "edubrain demo: the history failed: %s\n", eb_strerror(err));
+            goto done;
+        }
+        char from[11] = "-", to[11] = "-";
+        if (hs.days > 0) {
+            eb_day_format(hs.first_day, from);
+            eb_day_format(hs.last_day, to);
+        }
+        secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        fprintf(stderr,
+                "edubrain demo: history %s: %lld school days (%s..%s), %lld classes, %lld "
+                "observations (%.2f %% absent) in %.1f s\n",
+                hopt.span == EB_DEMO_HISTORY_YEAR ? "year" : "term", (long long)hs.days, from, to,
+                (long long)hs.classes, (long long)hs.rows,
+                hs.enrolled_days ? 100.0 * (double)hs.absences / (double)hs.enrolled_days : 0.0,
+                secs);
+    }
     if (!admin_arg)
         printf("city administrator: login admin, password %s (shown once)\n", admin_pw);
     rc = 0;

@@ -135,6 +135,10 @@ int eb_cli_import(int argc, char **argv)
     }
     if (strcmp(argv[1], "roster") == 0)
         return eb__cli_import_roster(argc - 1, argv + 1);
+    if (strcmp(argv[1], "observations") == 0)
+        return eb__cli_import_observations(argc - 1, argv + 1);
+    if (strcmp(argv[1], "geojson") == 0)
+        return eb__cli_import_geojson(argc - 1, argv + 1);
     if (strcmp(argv[1], "oneroster") != 0) {
         fprintf(stderr, "edubrain import: unknown format '%s' (oneroster, roster)\n", argv[1]);
         return 2;

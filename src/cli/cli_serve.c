@@ -2,6 +2,9 @@
 #include "api/api.h"
 #include "app.h"
 #include "auth/keys.h"
+#include "brain/brain.h"
+#include "brain/feeds.h"
+#include "brain/indicator.h"
 #include "cli/cli.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -177,8 +180,11 @@ int eb_cli_serve(int argc, char **argv)
      * while holding its own: without it, all workers signing at once would wait forever. */
     /* And one more for the nightly data-quality run, which holds its own while it runs. */
     /* And one for the OneRoster import job (one at a time), which holds its own for the import. */
+    /* And one for the brain's registry feeds (src/brain/feeds.c) while they read. */
+    /* And three for the brain: its rebuild, its group-commit writer and the validation of a
+     * batch, which runs beside the request's own connection. */
     struct eb_store *st =
-        eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads + 2 + (quality_at > 0));
+        eb_cli_open_store(cfg.db, cfg.key_file, 0, cfg.threads + 3 + 3 + (quality_at > 0));
     if (!st)
         return 1;
     struct eb_app app = {
@@ -192,6 +198,14 @@ int eb_cli_serve(int argc, char **argv)
         eb_store_close(st);
         return 1;
     }
+    /* The brain loads its elements and the org tree now; the cube warms in its own thread, so
+     * the server listens at once and answers with "warming" meanwhile. */
+    rc = eb_brain_start(st, &app.brain);
+    if (rc)
+        eb_warn("serve: the education brain could not start: %s", eb_strerror(rc));
+    /* Indicators, alerts and the live stream listen to the brain from here on. */
+    if (eb_indicators_start(&app, &app.indicators) != 0)
+        eb_warn("serve: the alert worker could not start");
     struct eb_http_options hopt = {.listen = cfg.listen,
                                    .threads = cfg.threads,
                                    .web_dir = cfg.web_dir,
@@ -204,6 +218,8 @@ int eb_cli_serve(int argc, char **argv)
     rc = eb_http_start(&app, &hopt, eb_api_routes, eb_api_n_routes, &srv);
     if (rc) {
         fprintf(stderr, "edubrain serve: cannot listen on %s: %s\n", cfg.listen, eb_strerror(rc));
+        eb_brain_stop(app.brain);
+        eb_indicators_stop(app.indicators);
         eb_keys_free(app.keys);
         eb_cache_destroy(app.lists);
         eb_store_close(st);
@@ -222,6 +238,10 @@ int eb_cli_serve(int argc, char **argv)
     struct eb_quality_sched *quality = NULL;
     if (eb_quality_sched_start(&app, &quality) != 0)
         eb_warn("serve: the nightly data-quality run could not start");
+    /* The brain's registry feeds: a run now (today's rows when missing), then every hour. */
+    struct eb_feeds *feeds = NULL;
+    if (eb_feeds_start(st, app.brain, 3600, &feeds) != 0)
+        eb_warn("serve: the brain's registry feeds could not start");
     /* Tests read this exact line to learn the port. */
     fprintf(stderr, "edubrain: listening on %s://%s:%d\n", scheme, host, eb_http_port(srv));
 
@@ -235,7 +255,11 @@ int eb_cli_serve(int argc, char **argv)
         pause();
     eb_info("stopping");
     eb_quality_sched_stop(quality);
+    eb_feeds_stop(feeds);
     eb_http_stop(srv);
+    eb_brain_stop(app.brain);
+    /* After the brain: its listener calls into the alert worker and the stream hub. */
+    eb_indicators_stop(app.indicators);
     eb_cache_destroy(app.lists);
     eb_keys_free(app.keys);
     eb_store_close(st);

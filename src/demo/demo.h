@@ -31,4 +31,33 @@ struct eb_demo_stats {
 int eb_demo_generate(struct eb_store *st, const struct eb_demo_options *opt,
                      struct eb_demo_stats *stats /* out */);
 
+/* ---- the demo history (demo_history.c; docs/internals/brain.md) ------------------------- */
+
+/* How far back the history of daily observations goes: none; the school days of the current
+ * term up to today (or of the latest term when today lies in a break); or the school days of
+ * the 365 days up to today (one school year's worth, for the benchmarks). */
+enum eb_demo_history { EB_DEMO_HISTORY_NONE, EB_DEMO_HISTORY_TERM, EB_DEMO_HISTORY_YEAR };
+
+struct eb_demo_history_options {
+    enum eb_demo_history span;
+    uint64_t seed;
+    int32_t until;  /* the last day (days since 1970-01-01); 0 = today */
+    FILE *progress; /* progress lines go here when not NULL */
+};
+
+struct eb_demo_history_stats {
+    int64_t days, schools, classes, rows;
+    int64_t absences, enrolled_days; /* absent student-days, enrolled student-days */
+    int32_t first_day, last_day;     /* 0 when no school day was written */
+};
+
+/**
+ * Writes daily observations of the city's classes and schools over the school days of the span
+ * (Monday to Friday inside the terms of school_years, public holidays off), deterministic for a
+ * seed and a database, as the system without audit rows, one transaction per school. Seeds the
+ * built-in data elements when missing. EB_ENOTFOUND when the database holds no city.
+ */
+int eb_demo_history(struct eb_store *st, const struct eb_demo_history_options *opt,
+                    struct eb_demo_history_stats *stats /* out */);
+
 #endif

@@ -152,4 +152,24 @@ int eb_http_stream_end(struct eb_req *r, struct eb_jw *w);
 int eb_http_fail(struct eb_req *r, int err, const char *detail);
 void eb_http_add_header(struct eb_req *r, const char *name, const char *value);
 
+/* ---- long-lived answers (Server-Sent Events, src/brain/stream.c) ------------------------ */
+
+/** Copies the next bytes of a pushed answer into buf (at most max): the number written; 0 when
+ * nothing is ready (the connection is then parked, holding no worker thread, until
+ * eb_http_push_wake); -1 to end the answer. Runs on a worker thread under the push's lock: it
+ * must not call eb_http_push_wake. */
+typedef long (*eb_http_push_read_fn)(void *ctx, char *buf, size_t max);
+/** Called once when the connection is gone, whatever ended it; the push is freed after it. */
+typedef void (*eb_http_push_close_fn)(void *ctx);
+struct eb_http_push;
+/**
+ * Makes r's answer a stream without a length (status r->status or 200, r->content_type and
+ * r->headers) whose body comes from read. The server ends every push before it stops. Returns
+ * the handle for eb_http_push_wake, valid until close has been called.
+ */
+struct eb_http_push *eb_http_push_start(struct eb_req *r, eb_http_push_read_fn read,
+                                        eb_http_push_close_fn close, void *ctx);
+/** Calls read again soon on a parked push (from any thread, until close was called). */
+void eb_http_push_wake(struct eb_http_push *p);
+
 #endif

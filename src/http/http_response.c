@@ -19,6 +19,8 @@ static const struct message catalogue[] = {
     {"bad_request", "请求无效", "Bad request"},
     {"invalid_json", "请求体不是有效的 JSON", "The request body is not valid JSON"},
     {"invalid_field", "字段值无效", "A field has an invalid value"},
+    {"invalid_observations", "批次中有无效数据，未写入任何记录",
+     "The batch has invalid rows; nothing was written"},
     {"unknown_field", "包含未知字段", "The request has an unknown field"},
     {"missing_field", "缺少必填字段", "A required field is missing"},
     {"unauthenticated", "未登录或身份验证失败", "Not signed in, or authentication failed"},

@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,23 @@ struct eb_http_server {
     int tls;                  /* HTTPS (MHD_USE_TLS) */
     char *tls_cert, *tls_key; /* PEM text, kept while the daemon runs; the key is wiped */
     size_t tls_key_len;
+    /* Live pushes (eb_http_push_start): libmicrohttpd must not be stopped while a connection is
+     * suspended, so the stop ends each of them first. */
+    pthread_mutex_t push_mu;
+    struct eb_http_push *pushes;
+};
+
+/* A long-lived answer: its connection is suspended while read has nothing, so a waiting
+ * stream holds no worker thread. */
+struct eb_http_push {
+    pthread_mutex_t mu; /* orders read-and-suspend against wake-and-resume */
+    struct MHD_Connection *conn;
+    struct eb_http_server *srv;
+    eb_http_push_read_fn read;
+    eb_http_push_close_fn close;
+    void *ctx;
+    int suspended, stopping;
+    struct eb_http_push *prev, *next;
 };
 
 /* Everything one request owns; created when the request line arrives, freed by
@@ -63,6 +82,7 @@ struct conn_state {
     size_t body_max;
     struct eb_buf body;
     const struct eb_static_file *file; /* set when a static file answers */
+    struct eb_http_push *push;         /* set when the answer is a long-lived stream */
 };
 
 static int64_t now_us(void)
@@ -408,13 +428,107 @@ static void log_and_count(struct conn_state *cs)
     eb_info("%s %s %d %lldus", r->method ? r->method : "-", path, r->status, (long long)us);
 }
 
+/* ---- long-lived answers ----------------------------------------------------------------- */
+
+struct eb_http_push *eb_http_push_start(struct eb_req *r, eb_http_push_read_fn read,
+                                        eb_http_push_close_fn close, void *ctx)
+{
+    /* A handler's request lives inside its connection state. */
+    struct conn_state *cs =
+        (struct conn_state *)(void *)((char *)r - offsetof(struct conn_state, req));
+    struct eb_http_push *p = eb_xcalloc(1, sizeof(*p));
+    pthread_mutex_init(&p->mu, NULL);
+    p->conn = r->conn;
+    p->srv = cs->srv;
+    p->read = read;
+    p->close = close;
+    p->ctx = ctx;
+    cs->push = p;
+    if (r->status == 0)
+        r->status = 200;
+    return p;
+}
+
+void eb_http_push_wake(struct eb_http_push *p)
+{
+    pthread_mutex_lock(&p->mu);
+    if (p->suspended) {
+        p->suspended = 0;
+        MHD_resume_connection(p->conn);
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+static ssize_t push_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct eb_http_push *p = cls;
+    long n;
+    (void)pos;
+    pthread_mutex_lock(&p->mu);
+    n = p->stopping ? -1 : p->read(p->ctx, buf, max);
+    if (n == 0) {
+        /* Suspending under the lock: a wake that comes later finds the flag and resumes. */
+        p->suspended = 1;
+        MHD_suspend_connection(p->conn);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return n < 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void push_free(void *cls)
+{
+    struct eb_http_push *p = cls;
+    struct eb_http_server *srv = p->srv;
+    pthread_mutex_lock(&srv->push_mu);
+    if (p->prev)
+        p->prev->next = p->next;
+    else if (srv->pushes == p)
+        srv->pushes = p->next;
+    if (p->next)
+        p->next->prev = p->prev;
+    pthread_mutex_unlock(&srv->push_mu);
+    p->close(p->ctx);
+    pthread_mutex_destroy(&p->mu);
+    eb_free(p);
+}
+
+static struct MHD_Response *push_response(struct conn_state *cs)
+{
+    struct eb_http_push *p = cs->push;
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, push_reader, p, push_free);
+    if (!resp) {
+        p->close(p->ctx);
+        pthread_mutex_destroy(&p->mu);
+        eb_free(p);
+        cs->push = NULL;
+        return NULL;
+    }
+    pthread_mutex_lock(&cs->srv->push_mu);
+    p->next = cs->srv->pushes;
+    if (p->next)
+        p->next->prev = p;
+    cs->srv->pushes = p;
+    pthread_mutex_unlock(&cs->srv->push_mu);
+    return resp;
+}
+
 static enum MHD_Result send_answer(struct conn_state *cs, struct MHD_Connection *conn)
 {
     struct eb_req *r = &cs->req;
     struct MHD_Response *resp;
     enum MHD_Result ret;
 
-    if (cs->file) {
+    if (cs->push) {
+        resp = push_response(cs);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, "Content-Type",
+                                r->content_type ? r->content_type : "text/event-stream");
+        for (int i = 0; i < r->n_headers; i++)
+            MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+        eb__http_security_headers(resp, !has_header(r, "Cache-Control"));
+    } else if (cs->file) {
         size_t len = r->status == 304 ? 0 : cs->file->len;
         resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)cs->file->data,
                                                MHD_RESPMEM_PERSISTENT);
@@ -606,6 +720,7 @@ int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
     struct sockaddr_in sin;
     struct eb_http_server *srv = eb_xcalloc(1, sizeof(*srv));
 
+    pthread_mutex_init(&srv->push_mu, NULL);
     *out = NULL;
     srv->app = app;
     srv->routes = routes;
@@ -627,7 +742,8 @@ int eb_http_start(struct eb_app *app, const struct eb_http_options *opt,
     if (rc)
         goto done;
     unsigned int threads = opt->threads > 0 ? (unsigned int)opt->threads : 2;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned int flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->tls)
         flags |= MHD_USE_TLS;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
@@ -667,6 +783,19 @@ void eb_http_stop(struct eb_http_server *s)
 {
     if (!s)
         return;
+    /* Every parked stream is resumed to its end first: libmicrohttpd refuses to stop while a
+     * connection is suspended. */
+    pthread_mutex_lock(&s->push_mu);
+    for (struct eb_http_push *p = s->pushes; p; p = p->next) {
+        pthread_mutex_lock(&p->mu);
+        p->stopping = 1;
+        if (p->suspended) {
+            p->suspended = 0;
+            MHD_resume_connection(p->conn);
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    pthread_mutex_unlock(&s->push_mu);
     if (s->daemon)
         MHD_stop_daemon(s->daemon);
     if (s->tls_key)
@@ -674,5 +803,6 @@ void eb_http_stop(struct eb_http_server *s)
     eb_free(s->tls_key);
     eb_free(s->tls_cert);
     eb__static_free(s->st);
+    pthread_mutex_destroy(&s->push_mu);
     eb_free(s);
 }

@@ -810,6 +810,149 @@ typedef int (*eb_obs_scan_fn)(void *ctx, int64_t id, int32_t element_id, int64_t
                               int32_t day, double value, int64_t supersedes);
 int eb_store_obs_scan(struct eb_db *db, int64_t after, eb_obs_scan_fn fn, void *ctx);
 
+/* The brain core's further rows (store_brain.c; part C of docs/internals/brain.md). */
+
+/** A data element as stored (struct eb_element of src/brain/brain.h in the store's words). */
+struct eb_element_row {
+    int32_t id;
+    const char *code, *name_zh, *name_en;
+    const char *unit_zh, *unit_en; /* may be NULL */
+    const char *value_type;        /* "number", "integer", "boolean" */
+    const char *aggregation;       /* "sum", "average", "count", "last", "min", "max" */
+    enum eb_org_kind level;
+    int per_person;
+    double min, max;
+    int builtin;
+};
+/** Every data element in id order (no scope: element definitions are public to the city). */
+int eb_store_elements_list(struct eb_db *db, struct eb_arena *a, size_t *n /* out */,
+                           struct eb_element_row **items /* out */);
+/** Creates an element (builtin 0): city or district administrators or the system, else
+ * EB_EDENIED; EB_EEXIST for a taken code; EB_EINVAL for a value the schema refuses. Audited
+ * (data_element.create). */
+int eb_store_element_create(struct eb_db *db, const struct eb_caller *c,
+                            const struct eb_element_row *in, int32_t *id /* out */);
+/** One observation, for a correction: EB_ENOTFOUND when missing or when the caller may not
+ * write at its org. *superseded_by is the id of the row that replaced it (0 = current). */
+int eb_store_obs_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
+                     struct eb_obs_row *out /* out */, int64_t *superseded_by /* out */);
+/** Whether person_id was enrolled on day in a class of org_id's subtree (per-person elements):
+ * 1 yes, 0 no. No scope: the brain checked the caller's write access on org_id. */
+int eb_store_obs_person_in(struct eb_db *db, int64_t person_id, int64_t org_id, int32_t day);
+/** Every org node (id, parent, kind) with parents before children, for the cube's tree. */
+typedef int (*eb_org_node_fn)(void *ctx, int64_t id, int64_t parent_id, enum eb_org_kind kind,
+                              const char *path);
+int eb_store_org_nodes(struct eb_db *db, int64_t after, eb_org_node_fn fn, void *ctx);
+/** Inside the write's transaction: tells the other servers on the same PostgreSQL database that
+ * observations up to high (the largest id) are committed (NOTIFY eb_obs, sent at commit). A
+ * no-op on SQLite (one server per file). */
+int eb_store_obs_notify(struct eb_db *db, int64_t high);
+/** The naive aggregate of current (not superseded) observations of element in org_id's
+ * subtree over days [from, to]: the SQL reference of the tests and benchmarks. */
+struct eb_obs_agg {
+    double sum, min, max;
+    int64_t count;
+    int32_t last_day; /* the latest day with data; 0 with count 0 */
+};
+int eb_store_obs_aggregate(struct eb_db *db, int32_t element_id, int64_t org_id, int32_t from,
+                           int32_t to, struct eb_obs_agg *out /* out */);
+/** eb_store_obs_scan bounded above: rows with id <= upto only, and a row is skipped only when
+ * its replacement is <= upto too (the cube's rebuild reads up to the high-water mark at start;
+ * the group-commit writer and eb_store_obs_scan from that mark handle the rest). */
+int eb_store_obs_scan_upto(struct eb_db *db, int64_t after, int64_t upto, eb_obs_scan_fn fn,
+                           void *ctx);
+/** Sets up the connection that the brain's group-commit writer keeps: on SQLite every commit
+ * is synced (synchronous=FULL: an acknowledged observation survives a power cut) and the WAL
+ * checkpoints are left to eb_store_checkpoint, off the writer's path. A no-op on PostgreSQL. */
+int eb_store_obs_writer(struct eb_db *db);
+/** A passive WAL checkpoint (SQLite; a no-op on PostgreSQL): copies what no reader needs. */
+int eb_store_checkpoint(struct eb_db *db);
+/** The largest observation id (0 when none). */
+int eb_store_obs_high(struct eb_db *db, int64_t *high /* out */);
+
+/** A session that hears the eb_obs notifications of other servers (PostgreSQL only). */
+struct eb_obs_listener;
+/** EB_EINVAL on a backend without notifications (SQLite). */
+int eb_store_obs_listen(struct eb_store *st, struct eb_obs_listener **out);
+/** Waits up to timeout_ms: 1 when a notification came (*high: the largest id announced), 0 on
+ * timeout, EB_EIO when the session was lost (the listener reconnects on the next call). */
+int eb_store_obs_listen_wait(struct eb_obs_listener *l, int timeout_ms, int64_t *high /* out */);
+void eb_store_obs_listen_close(struct eb_obs_listener *l);
+
+/* ---- district boundaries of the education map (store_geo.c; docs/internals/brain.md) ----- */
+
+/** A district of the map (valid during the callback of eb_store_geo_districts). */
+struct eb_geo_district {
+    int64_t org_id;
+    const char *name, *path, *division_code; /* division_code may be NULL */
+    double lat, lon;                         /* the org's own coordinates, when has_coords */
+    int has_coords;
+    int64_t n_schools;                         /* its open schools with coordinates */
+    double school_lat, school_lon;             /* their mean position (when n_schools > 0) */
+    double min_lat, max_lat, min_lon, max_lon; /* their extent (when n_schools > 0) */
+    const char *geometry;                      /* GeoJSON geometry text; NULL when none is stored */
+    const char *source; /* "generated", "imported"; NULL when none is stored */
+};
+typedef int (*eb_geo_district_fn)(void *arg, const struct eb_geo_district *d);
+/** The open districts the caller may read (system: every one) in id order, with their stored
+ * boundaries when with_geometry (the text can be large: it is never copied into an arena). A
+ * non-zero return of fn stops the scan and is returned. */
+int eb_store_geo_districts(struct eb_db *db, const struct eb_caller *c, int with_geometry,
+                           eb_geo_district_fn fn, void *arg);
+/** Stores (or replaces) the boundary of district org_id; write access on it (EB_ENOTFOUND
+ * otherwise, or when org_id is not an open district). source: "generated" or "imported".
+ * Audited as geo.boundary (source and size, not the shape) unless a bulk system load. */
+int eb_store_geo_set(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                     const char *geometry, const char *source);
+/** How many boundaries are stored (no scope: it tells only whether the map has any). */
+int eb_store_geo_count(struct eb_db *db, int64_t *n /* out */);
+
+/* ---- indicators and alerts (store_indicator.c; docs/internals/brain.md) ---------------- */
+
+/** The node of an aggregate read (indicators, alerts, the stream, the dashboard): it needs a
+ * people-reading grant over the node (students and parents read no aggregates); EB_ENOTFOUND
+ * otherwise, exactly as for a missing node. */
+int eb_store_brain_org(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                       struct eb_arena *a, struct eb_org *out);
+/** The city's own indicator definitions (JSON text) in id order; definitions are public to
+ * every logged-in caller, so there is no scope. A non-zero return of fn stops the scan. */
+typedef int (*eb_indicator_row_fn)(void *ctx, const char *code, const char *json);
+int eb_store_indicators_scan(struct eb_db *db, eb_indicator_row_fn fn, void *ctx);
+/** Stores a definition: city and district administrators only (EB_EDENIED); EB_EEXIST for a
+ * taken code; audited indicator.create. */
+int eb_store_indicator_create(struct eb_db *db, const struct eb_caller *c, const char *code,
+                              const char *json, int64_t *id /* out */);
+
+/** An alert as stored. Days are days since 1970-01-01; cleared_day 0 while open. */
+struct eb_alert_row {
+    int64_t id, org_id;
+    const char *rule, *org_path, *org_name, *state;
+    enum eb_org_kind org_kind;
+    int32_t since_day, last_day, cleared_day;
+    const char *detail;           /* the rule's values, JSON object text */
+    int64_t opened_at, closed_at; /* unix seconds */
+};
+/** Opens the alert of (rule, org) since since_day unless one is open: idempotent, so that every
+ * server following the same changes may call it; *id is the open one. Written by the alert
+ * worker (derived from the data, not audited). */
+int eb_store_alert_open(struct eb_db *db, const char *rule, int64_t org_id, int32_t since_day,
+                        const char *detail, int64_t *id /* out */);
+/** Closes the open alert of (rule, org) on cleared_day; EB_ENOTFOUND when none is open. */
+int eb_store_alert_close(struct eb_db *db, const char *rule, int64_t org_id, int32_t cleared_day,
+                         int64_t *id /* out */);
+typedef int (*eb_alert_open_fn)(void *ctx, const char *rule, int64_t org_id, int32_t since_day,
+                                int32_t last_day, int64_t id);
+/** Every open alert, for the worker's start. */
+int eb_store_alerts_open_scan(struct eb_db *db, eb_alert_open_fn fn, void *ctx);
+/** A page of the alerts of org_id's subtree, newest first (id < before when before > 0),
+ * open ones only or all; scope as eb_store_brain_org. *next is the before of the next page. */
+int eb_store_alert_list(struct eb_db *db, const struct eb_caller *c, int64_t org_id, int open_only,
+                        int64_t before, int limit, struct eb_arena *a, size_t *n /* out */,
+                        struct eb_alert_row **items /* out */, int64_t *next /* out */);
+/** The open alerts of org_id's subtree; scope as eb_store_brain_org. */
+int eb_store_alert_count(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                         int64_t *n /* out */);
+
 /* ---- roster import lookups (store_roster.c) -------------------------------------------- */
 
 /** The open class named name in the school (the newest school year first); EB_ENOTFOUND. */
@@ -1277,6 +1420,57 @@ int eb_store_promotion_confirm(struct eb_db *db, const struct eb_caller *c, int6
 int eb_store_promotion_runs(struct eb_db *db, const struct eb_caller *c, int64_t school_id,
                             struct eb_arena *a, size_t *n /* out */,
                             struct eb_promotion **items /* out */);
+
+/* ---- the brain's registry feeds and demo history (store_feeds.c) ------------------------ */
+
+/* What the feeds (src/brain/feeds.c) and the demo history (src/demo/demo_history.c) read from the
+ * registry: plain reads, each bounded by the caller's people-reading scope of org_id (a node
+ * outside it is EB_ENOTFOUND); system callers see everything. */
+
+/** An open class and the number of its current students (enrolments without an end date). */
+struct eb_feed_class {
+    int64_t class_id, school_id;
+    char grade_code[4]; /* "11" ... ("" when the class has none) */
+    int64_t students;
+};
+/** The open classes under org_id in path order (a school's classes together, grade by grade). */
+int eb_store_feed_classes(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                          struct eb_arena *a, size_t *n /* out */,
+                          struct eb_feed_class **items /* out */);
+
+/** The current students of the open classes under org_id, class by class (path order, then
+ * person id): fn(ctx, class_id, person_id); a non-zero return of fn stops and is returned. */
+typedef int (*eb_feed_student_fn)(void *ctx, int64_t class_id, int64_t person_id);
+int eb_store_feed_students(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                           eb_feed_student_fn fn, void *ctx);
+
+/** An open school under org_id with what its indicators are about. */
+struct eb_feed_school {
+    int64_t school_id;
+    unsigned stages;      /* enum eb_stage bits */
+    char running_type[4]; /* JY/T 1001 code, "" when unknown */
+    int64_t teachers, students, registered, activated;
+};
+/** The open schools under org_id in path order with their current teachers (current posts) and
+ * students, and the accounts registered and activated of their teachers, students and parents
+ * (the figures of eb_store_registration). */
+int eb_store_feed_schools(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                          struct eb_arena *a, size_t *n /* out */,
+                          struct eb_feed_school **items /* out */);
+
+/** The value an element last had at a node: its latest observation (by day, then id) that no
+ * other row supersedes; has = 0 when the node has none. */
+struct eb_feed_latest {
+    int64_t org_id;
+    int has;
+    int64_t obs_id;
+    int32_t day;
+    double value;
+};
+/** eb_feed_latest of element_id at every open node of kind under org_id, in path order. */
+int eb_store_feed_latest(struct eb_db *db, const struct eb_caller *c, int32_t element_id,
+                         enum eb_org_kind kind, int64_t org_id, struct eb_arena *a,
+                         size_t *n /* out */, struct eb_feed_latest **items /* out */);
 
 /* ---- OneRoster: sourcedIds, import jobs, export reads (store_oneroster.c) ---------------- */
 

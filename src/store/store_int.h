@@ -70,6 +70,9 @@ extern const struct eb__migration eb__migrations_pg[]; /* build/gen (tools/embed
 extern const struct eb__store_backend eb__store_pg;
 /** True when dsn is a postgres:// or postgresql:// URL (the PostgreSQL backend). */
 int eb__store_is_pg_dsn(const char *dsn);
+/** The connection string of a PostgreSQL store (NULL for another backend): the brain's LISTEN
+ * connection (store_brain.c) opens its own session with it. */
+const char *eb__pg_conninfo(const struct eb_store *st);
 /** The PostgreSQL text of a '?' statement ($1..$n outside literals and comments); eb_free it. */
 char *eb__pg_rewrite_placeholders(const char *sql, int *n_params /* out */);
 

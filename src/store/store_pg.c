@@ -520,3 +520,10 @@ const struct eb__store_backend eb__store_pg = {
         "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
     .migrations = eb__migrations_pg,
 };
+
+const char *eb__pg_conninfo(const struct eb_store *st)
+{
+    if (st == NULL || st->be != &eb__store_pg)
+        return NULL;
+    return ((const struct pg_impl *)st->impl)->conninfo;
+}

@@ -133,7 +133,10 @@ test('invalid UTF-8 in a JSON body answers 400 and writes nothing', async () => 
   await assertNothingWritten(before0, 'invalid UTF-8');
 });
 
-function rawPost(url, body, { chunked = false, contentType = 'application/json', method = 'POST' } = {}) {
+/* declaredOnly: declare the whole body's length but send only its first KiB. The server refuses
+ * an oversized declared length before reading the body; sending megabytes it will not read only
+ * races its close (the client's write then fails with EPIPE before the answer is read). */
+function rawPost(url, body, { chunked = false, contentType = 'application/json', method = 'POST', declaredOnly = false } = {}) {
   const head = [
     `${method} ${url} HTTP/1.1`,
     'Host: 127.0.0.1',
@@ -144,7 +147,7 @@ function rawPost(url, body, { chunked = false, contentType = 'application/json',
     'Connection: close',
     '', '',
   ].join('\r\n');
-  let payload = body;
+  let payload = declaredOnly ? body.subarray(0, 1024) : body;
   if (chunked) {
     const parts = [];
     for (let i = 0; i < body.length; i += 1000) {
@@ -170,7 +173,7 @@ test('a body over the route\'s limit answers 413 too_large, declared or chunked,
   for (const r of routes) {
     const url = r.pattern.replaceAll(/\{\w+\}/g, String(ids.classA));
     const body = jsonOfSize(r.bodyMax + 1);
-    const res = await rawPost(url, body, { method: r.method });
+    const res = await rawPost(url, body, { method: r.method, declaredOnly: body.length > 64 * 1024 });
     assert.equal(res.status, 413, `${r.method} ${r.pattern} with ${body.length} bytes (limit ${r.bodyMax}): got ${res.status} ${res.body}`);
     assert.equal(JSON.parse(res.body.toString()).error.code, 'too_large');
   }

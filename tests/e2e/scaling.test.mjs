@@ -90,11 +90,11 @@ const DISTRIBUTED = [
   ['transfer_steps', 'school_id', 'school'],
   ['teacher_exchanges', 'school_id', 'school'], ['recruitment_batches', 'school_id', 'school'],
   ['recruitment_hires', 'school_id', 'school'],
-  ['observations', 'school_id', 'school'],
+  ['observations', 'school_id', 'school'], ['alerts', 'school_id', 'school'],
   ['oidc_codes', 'code_hash', 'oidc_codes'], ['oidc_tokens', 'token_hash', 'oidc_tokens'],
   ['oidc_session_clients', 'account_id', 'account'], ['oidc_consents', 'account_id', 'account'],
 ];
-const REFERENCE = ['orgs', 'school_codes', 'data_elements', 'oidc_keys', 'oidc_clients', 'school_years', 'terms'];
+const REFERENCE = ['orgs', 'school_codes', 'data_elements', 'indicators', 'district_boundaries', 'oidc_keys', 'oidc_clients', 'school_years', 'terms'];
 const LOCAL = ['schema_migrations'];
 
 test('PostgreSQL: keys, unique indexes and foreign keys follow the Citus rules', { skip: PG_BASE ? false : 'needs EDUBRAIN_PG' }, async () => {

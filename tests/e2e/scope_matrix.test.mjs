@@ -65,6 +65,8 @@
 // | GET /orgs/{id}/teachers (a class) | ok | =       | =       | =        | =        | =       | ok       |
 // | POST /orgs/{id}/close, /merge, /teaching-points; DELETE /teaching-points/{p} | ok | = | = (own: 403) | = / x | = / x | = / x | x |
 // | PUT /orgs/{id}/head-teacher; POST /orgs/{id}/promotion{,/{run}/undo,/{run}/confirm} | ok | = | = | = / x | = / x | = / x | x |
+// | GET /indicators/{code}, /alerts, /stream, /dashboard (?org=) | ok | = | = | =   | = (own class too) | = (own class too) | ok |
+// | GET/POST /indicators           | -     | -         | -       | -        | -        | -       | -        |
 // | POST /parents (public)         | -     | -         | -       | -        | -        | -       | -        |
 // | /oidc/* (protocol endpoints)   | -     | -         | -       | -        | -        | -       | -        |
 // | GET /apps, GET /admin/apps     | -     | -         | -       | -        | -        | -       | -        |
@@ -72,6 +74,10 @@
 // | GET /orgs/{id}/oneroster.zip   | ok    | =         | =       | =        | =        | =       | ok       |
 // | POST /imports/oneroster, GET /imports/oneroster/{id}{,/report.xlsx} | (oneroster_import.test.mjs: other administrators and every other role get 404) |
 // | PATCH/DELETE /apps/{id}        | (oidc_flows.test.mjs: another district's app answers 404) |
+// | POST /observations, POST /orgs/{id}/observations/upload | ok | = | = | = / x | = / x | = / x | x |
+// | GET /cells (the cube's raw cells) | ok | =       | =       | =        | = (own class too) | = (own class too) | ok |
+// | GET/POST /data-elements        | (definitions for everyone signed in; POST city and district admins, 403 others: brain_ingest.test.mjs) |
+// | GET /geo/districts             | (geo.test.mjs: a list of the districts in scope; district1 its own, roles below none) |
 //
 // Account routes aim at an account of the other district (accountB, with its grant grantB);
 // school1 and teacher1 also get an account of another school of their district (accountA2).
@@ -200,6 +206,18 @@ const BUILDERS = {
   'POST /api/v1/orgs/{id}/promotion/{run}/confirm': (t) => ['POST', `/api/v1/orgs/${t.school}/promotion/${t.enrolment}/confirm`],
   'POST /api/v1/apps': (t) => ['POST', '/api/v1/apps', { name: '越权应用', redirect_uris: ['https://x.test/cb'], org_id: t.school }],
   'GET /api/v1/orgs/{id}/oneroster.zip': (t) => ['GET', `/api/v1/orgs/${t.org}/oneroster.zip`],
+  'POST /api/v1/observations': (t) => ['POST', '/api/v1/observations', {
+    observations: [{ element: 'attendance.present', org_id: t.class, day: '2026-11-02', value: 30 }],
+  }],
+  /* The body is the sheet; the scope is checked before a byte of it is read. */
+  'POST /api/v1/orgs/{id}/observations/upload': (t) => ['POST', `/api/v1/orgs/${t.class}/observations/upload?element=attendance.present`, {}],
+  'GET /api/v1/cells': (t) => ['GET', `/api/v1/cells?element=attendance.present&org=${t.org}&from=2026-11-01&to=2026-11-30`],
+  /* The brain's aggregates: a node outside the scope answers like a missing one, and the stream
+   * is never opened for it (brain_live.test.mjs streams inside the scope). */
+  'GET /api/v1/indicators/{code}': (t) => ['GET', `/api/v1/indicators/attendance.rate?org=${t.org}&by=children`],
+  'GET /api/v1/alerts': (t) => ['GET', `/api/v1/alerts?org=${t.org}&state=all`],
+  'GET /api/v1/stream': (t) => ['GET', `/api/v1/stream?org=${t.org}`],
+  'GET /api/v1/dashboard': (t) => ['GET', `/api/v1/dashboard?org=${t.org}`],
 };
 /* Routes that name no object; their scope is the caller itself (tested in auth/basics). */
 const NO_OBJECT = new Set([
@@ -230,6 +248,15 @@ const NO_OBJECT = new Set([
    * of the report); a job is seen by the administrators of its org only, others get 404 like a
    * missing id (oneroster_import.test.mjs). */
   'POST /api/v1/imports/oneroster', 'GET /api/v1/imports/oneroster/{id}', 'GET /api/v1/imports/oneroster/{id}/report.xlsx',
+  /* The map's districts: a list bounded by scope (geo.test.mjs: district1 gets its own only,
+   * school, class and family roles none). */
+  'GET /api/v1/geo/districts',
+  /* The brain's data elements: definitions every signed-in role reads; city and district
+   * administrators define more (brain_ingest.test.mjs checks 403 for the others). */
+  'GET /api/v1/data-elements', 'POST /api/v1/data-elements',
+  /* Indicator definitions are the same for everyone logged in; only city and district
+   * administrators add theirs (brain_live.test.mjs checks 403 for the other roles). */
+  'GET /api/v1/indicators', 'POST /api/v1/indicators',
 ]);
 const WRITES = Object.keys(BUILDERS).filter((k) => !k.startsWith('GET '));
 const READ_ONLY_ROLES = ['teacher1', 'student1', 'parent1', 'analyst1'];
@@ -335,6 +362,8 @@ test('inside the scope, reads succeed where the role allows', async () => {
   expectations.district1.push([`/api/v1/accounts/${ids.accountA2}`], [`/api/v1/orgs/${ids.districtA}/stats`]);
   expectations.school1.push([`/api/v1/accounts/${clients.teacher1.session.user.id}`], [`/api/v1/orgs/${ids.schoolA}/stats`]);
   expectations.teacher1.push([`/api/v1/orgs/${clients.teacher1.session.roles.find((r) => r.org).org.id}/stats`]);
+  expectations.teacher1.push([`/api/v1/cells?element=attendance.present&org=${ids.classA}`]);
+  expectations.district1.push([`/api/v1/cells?element=attendance.present&org=${ids.districtA}`]);
   const failures = [];
   for (const [login, list] of Object.entries(expectations)) {
     for (const [url, mustList] of list) {

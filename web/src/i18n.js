@@ -10,6 +10,7 @@ import { onerosterZh, onerosterEn, onerosterErrorsZh, onerosterErrorsEn } from '
 import { staffZh, staffEn } from './i18n_staff.js';
 import { rosterZh, rosterEn, peopleSearchZh, peopleSearchEn } from './i18n_roster.js';
 import { qualityZh, qualityEn } from './i18n_quality.js';
+import { brainZh, brainEn } from './i18n_brain.js';
 import { schoolsZh, schoolsEn } from './i18n_schools.js';
 import {
   transfersZh, transfersEn, lifecycleZh, lifecycleEn, transferErrorsZh, transferErrorsEn,
@@ -183,6 +184,8 @@ Object.assign(zh.errors, schoolsZh.errors);
 Object.assign(en.errors, schoolsEn.errors);
 zh.quality = qualityZh;
 en.quality = qualityEn;
+zh.brain = brainZh;
+en.brain = brainEn;
 zh.export = exportZh;
 en.export = exportEn;
 zh.transfers = transfersZh;

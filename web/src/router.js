@@ -24,6 +24,11 @@ import TeacherExchangeView from './views/TeacherExchangeView.vue';
 import RosterImportView from './views/RosterImportView.vue';
 import QualityView from './views/QualityView.vue';
 import OneRosterImportView from './views/OneRosterImportView.vue';
+/* The brain's pages load on first use: ECharts stays out of the portal's bundle. */
+const DashboardView = () => import('./views/DashboardView.vue');
+const EduMapView = () => import('./views/EduMapView.vue');
+const IndicatorsView = () => import('./views/IndicatorsView.vue');
+const DataElementsView = () => import('./views/DataElementsView.vue');
 
 export const router = createRouter({
   history: createWebHistory(),
@@ -50,6 +55,10 @@ export const router = createRouter({
     { path: '/quality/:id(\\d+)?', name: 'quality', component: QualityView, props: true },
     { path: '/oneroster-import', name: 'oneroster-import', component: OneRosterImportView },
     { path: '/binding/sheet', name: 'binding-sheet', component: BindingSheetView },
+    { path: '/brain/:id(\\d+)?', name: 'brain', component: DashboardView, props: true },
+    { path: '/brain/map/:id(\\d+)?', name: 'brain-map', component: EduMapView, props: true },
+    { path: '/brain/indicators', name: 'brain-indicators', component: IndicatorsView },
+    { path: '/brain/elements', name: 'brain-elements', component: DataElementsView },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
