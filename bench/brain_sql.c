@@ -36,8 +36,7 @@ static const char SQL_AGG[] =
     " AND NOT EXISTS (SELECT 1 FROM observations s WHERE s.supersedes = o.id)";
 static const char SQL_ORGS[] =
     "SELECT id, kind, path FROM orgs WHERE closed_on IS NULL AND path IS NOT NULL ORDER BY id";
-static const char SQL_SPAN[] =
-    "SELECT MIN(day), MAX(day) FROM observations WHERE element_id = ?";
+static const char SQL_SPAN[] = "SELECT MIN(day), MAX(day) FROM observations WHERE element_id = ?";
 static const char SQL_ELEMENT[] = "SELECT id, org_level FROM data_elements WHERE code = ?";
 
 #define MAX_TERMS 4
@@ -205,7 +204,7 @@ static int cmd_queries(struct eb_db *db, int argc, char **argv)
     struct {
         char codes[128];
         int level;
-    } ch[32];
+    } ch[32] = {0};
     size_t n_ch = 0;
     int rc = 0;
     if (argc != 5 || parse_long(argv[0], &n) || parse_long(argv[1], &seed) ||
