@@ -8,7 +8,7 @@ import {
 import { yearsZh, yearsEn, exportZh, exportEn } from './i18n_years.js';
 import { onerosterZh, onerosterEn, onerosterErrorsZh, onerosterErrorsEn } from './i18n_oneroster.js';
 import { staffZh, staffEn } from './i18n_staff.js';
-import { rosterZh, rosterEn, peopleSearchZh, peopleSearchEn } from './i18n_roster.js';
+import { rosterZh, rosterEn, peopleSearchZh, peopleSearchEn, obsUploadZh, obsUploadEn } from './i18n_roster.js';
 import { qualityZh, qualityEn } from './i18n_quality.js';
 import { brainZh, brainEn } from './i18n_brain.js';
 import { schoolsZh, schoolsEn } from './i18n_schools.js';
@@ -178,6 +178,8 @@ zh.roster = rosterZh;
 en.roster = rosterEn;
 zh.peopleSearch = peopleSearchZh;
 en.peopleSearch = peopleSearchEn;
+zh.obsUpload = obsUploadZh;
+en.obsUpload = obsUploadEn;
 zh.schools = schoolsZh;
 en.schools = schoolsEn;
 Object.assign(zh.errors, schoolsZh.errors);

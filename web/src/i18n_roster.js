@@ -20,3 +20,18 @@ export const rosterEn = {
 
 export const peopleSearchZh = { label: '查找', hint: '姓名、学籍号或工号', none: '没有与“{q}”匹配的人员' };
 export const peopleSearchEn = { label: 'Find', hint: 'Name, student or staff number', none: 'Nobody matches “{q}”' };
+
+export const obsUploadZh = {
+  nav: '数据上报', title: '数据上报（表格导入）',
+  intro: '选择数据元和单位，上传 Excel 或 CSV 表格：第一行为列名 日期、数值，可选 机构（单位编号，默认为所选单位）、学生、类别。有错误时不写入任何数据。',
+  element: '数据元', org: '上报单位', pickElement: '请选择数据元', pickOrg: '请选择单位', file: '选择文件（.xlsx 或 .csv）',
+  upload: '上传', uploading: '正在上传…', done: '已写入 {n} 条数据。', summary: '共 {rows} 行：错误 {errors} 个，警告 {warnings} 个。',
+  level: { city: '市', district: '区县', school: '学校', grade: '年级', class: '班级' }, reportedAt: '上报层级：{level}',
+};
+export const obsUploadEn = {
+  nav: 'Data upload', title: 'Observations from a sheet',
+  intro: 'Choose a data element and a node, then upload an Excel or CSV sheet whose first row names the columns 日期/day and 数值/value, optionally 机构/org_id (default: the chosen node), 学生/person_id and 类别/category. A sheet with errors writes nothing.',
+  element: 'Data element', org: 'Node', pickElement: 'Choose a data element', pickOrg: 'Choose a node', file: 'Choose a file (.xlsx or .csv)',
+  upload: 'Upload', uploading: 'Uploading…', done: '{n} observations written.', summary: '{rows} rows: {errors} errors, {warnings} warnings.',
+  level: { city: 'city', district: 'district', school: 'school', grade: 'grade', class: 'class' }, reportedAt: 'Reported at: {level}',
+};

@@ -59,6 +59,7 @@ export const router = createRouter({
     { path: '/brain/map/:id(\\d+)?', name: 'brain-map', component: EduMapView, props: true },
     { path: '/brain/indicators', name: 'brain-indicators', component: IndicatorsView },
     { path: '/brain/elements', name: 'brain-elements', component: DataElementsView },
+    { path: '/brain/upload', name: 'brain-upload', component: () => import('./views/ObservationsUploadView.vue') },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
