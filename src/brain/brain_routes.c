@@ -436,7 +436,7 @@ int eb_brain_upload_handler(struct eb_req *r)
         return eb_http_error(r, 404, "not_found", NULL);
     struct eb_org org;
     /* Write access on the node, before anything of the file is read: 404 outside it. */
-    int rc = eb_store_org_get(r->db, &r->caller, id, r->arena, &org);
+    int rc = eb_store_org_head(r->db, &r->caller, id, r->arena, &org);
     if (rc)
         return rc;
     if (!eb_caller_allows(&r->caller, org.path, EB_ACCESS_WRITE))
@@ -462,7 +462,7 @@ int eb_brain_upload_handler(struct eb_req *r)
         struct eb_org o;
         if (u.rows[i].org_id == id)
             continue;
-        if (eb_store_org_get(r->db, &r->caller, u.rows[i].org_id, r->arena, &o) != 0 ||
+        if (eb_store_org_head(r->db, &r->caller, u.rows[i].org_id, r->arena, &o) != 0 ||
             strncmp(o.path, org.path, strlen(org.path)) != 0) {
             errs = eb_arena_grow(r->arena, errs, n_errs, &cap, sizeof(*errs));
             if (errs == NULL)
@@ -500,7 +500,7 @@ int eb_brain_cells_handler(struct eb_req *r)
     if (org_s == NULL || *end != '\0' || org_id <= 0)
         return eb_http_error(r, 400, "invalid_field", "org: an org id");
     struct eb_org org;
-    int rc = eb_store_org_get(r->db, &r->caller, org_id, r->arena, &org);
+    int rc = eb_store_org_head(r->db, &r->caller, org_id, r->arena, &org);
     if (rc)
         return rc;
     /* Students and parents read their class node, not its figures (absences, health checks):

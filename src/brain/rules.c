@@ -619,7 +619,7 @@ static int node_of(struct eb_indicators *x, struct eb_db *db, struct eb_arena *a
         return 0;
     struct eb_caller sys = {.system = 1};
     struct eb_org o;
-    int rc = eb_store_org_get(db, &sys, id, a, &o);
+    int rc = eb_store_org_head(db, &sys, id, a, &o);
     if (rc)
         return rc;
     memset(out, 0, sizeof(*out));

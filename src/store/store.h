@@ -161,6 +161,10 @@ struct eb_org_list {
 
 int eb_store_org_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
                      struct eb_org *out);
+/** As eb_store_org_get without n_students (0): one primary-key read, for hot paths that need
+ * the node's name, kind and path only. */
+int eb_store_org_head(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
+                      struct eb_org *out);
 /** Children of parent_id with id > after, at most limit. */
 int eb_store_org_children(struct eb_db *db, const struct eb_caller *c, int64_t parent_id,
                           int64_t after, int limit, struct eb_arena *a, struct eb_org_list *out);

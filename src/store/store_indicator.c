@@ -35,7 +35,7 @@ static const char SQL_ALERT_COUNT[] =
 int eb_store_brain_org(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
                        struct eb_arena *a, struct eb_org *out)
 {
-    int rc = eb_store_org_get(db, c, org_id, a, out);
+    int rc = eb_store_org_head(db, c, org_id, a, out);
     if (rc)
         return rc;
     /* Aggregates of a class still describe its pupils: the people-reading roles only. */
