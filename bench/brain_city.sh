@@ -5,7 +5,9 @@
 #     server's RSS then (/proc/PID/status VmRSS, VmHWM);
 #  2. random (org x period) queries over HTTP, GET /api/v1/cells and one ratio indicator, against
 #     the same aggregation as SQL on the same database (build/bench/brain_sql, prepared
-#     statements), every answer checked equal; the in-process figures from bench/cube_query.sh;
+#     statements), every answer checked equal; the same queries in-process on a cube that
+#     build/bench/brain_sql rebuilds from the same database with the brain's own code, answers
+#     checked equal to SQL again (bench/brain_inproc.mjs); the synthetic bench/cube_query.sh;
 #  3. freshness: concurrent ingest clients while one SSE client on /api/v1/stream?org=CITY times
 #     a marker observation every 100 ms from the POST's answer to the event.
 #   bench/brain_city.sh                              the city-year: SCALE=city HISTORY=year
@@ -15,8 +17,8 @@
 # directory for the files, default a new one under /tmp: the city-year needs ~10 GB),
 # QUERIES (20000 per HTTP run), SQL_QUERIES (200 per SQL run), SQL_BUDGET (300 s per SQL run),
 # FRESH_CLIENTS (4), FRESH_BATCH (1000), FRESH_SECONDS (30), THREADS (serve --threads, 2),
-# PG (1; 0 skips PostgreSQL), CUBE_SCALE (bench/cube_query.sh's scale: 1 for the city, else
-# 0.02; 0 skips it), SEED (1).
+# PG (1; 0 skips PostgreSQL), CUBE_SCALE (the synthetic bench/cube_query.sh's scale, 0 skips
+# it: the default, the in-process figures come from the real city's cube), SEED (1).
 # Prints the lines for docs/BENCHMARKS.md ("Issue #6 — the brain at city scale").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +36,7 @@ FRESH_SECONDS=${FRESH_SECONDS:-30}
 THREADS=${THREADS:-2}
 PG=${PG:-1}
 SEED=${SEED:-1}
-if [ "$SCALE" = city ]; then CUBE_SCALE=${CUBE_SCALE:-1}; else CUBE_SCALE=${CUBE_SCALE:-0.02}; fi
+CUBE_SCALE=${CUBE_SCALE:-0}
 PW=Bench-pass-2026
 # The elements of the /cells queries: class-level counts, sums, averages and a stock, and a
 # school-level sum (drawn at the city, district and school levels only).
@@ -112,6 +114,20 @@ stop_server() {
     srv_pid=
 }
 
+# The same queries in-process, on a cube rebuilt from the same database by the brain's own code
+# (while the server idles, before phase 3 adds rows): label dsn.
+inproc() {
+    local label=$1 dsn=$2 out
+    for kind in cells indicator; do
+        out=$("$SQL" cube "$dsn" "$key" "$work/q_$kind.tsv" 2>&1 >"$work/cube_$kind.tsv") || {
+            echo "$label: brain_sql cube failed: $out" >&2
+            exit 1
+        }
+        echo "$label, $kind: $(grep -m1 'cube rebuilt' <<<"$out" | sed 's/^brain_sql: //')"
+        node bench/brain_inproc.mjs "$work/sql_$kind.tsv" "$work/cube_$kind.tsv" "$kind" "$label" || status=1
+    done
+}
+
 # Phases 2 and 3 on the running server: label dsn.
 measure() {
     local label=$1 dsn=$2 sqlout
@@ -126,6 +142,7 @@ measure() {
         echo "$label, SQL run ($kind): ${sqlout#brain_sql: }"
         node bench/brain_query.mjs "$base" "$PW" "$q" "$work/sql_$kind.tsv" "$mode" "$label" || status=1
     done
+    inproc "$label" "$dsn"
     node bench/brain_fresh.mjs "$base" "$PW" "$school" "$work/classes.txt" "$FRESH_CLIENTS" \
         "$FRESH_BATCH" "$FRESH_SECONDS" "$label" || status=1
     echo "$label, server after the run: VmRSS $(($(kb_of VmRSS) / 1024)) MB, VmHWM $(($(kb_of VmHWM) / 1024)) MB"
@@ -210,6 +227,10 @@ row 'ratio SQL / HTTP, p50 / p99 (answers equal)' cells.ratio
 row "GET /api/v1/indicators/$INDICATOR over HTTP, p50 / p99" indicator.http
 row 'its two terms as SQL, p50 / p99' indicator.sql
 row 'ratio SQL / HTTP, p50 / p99' indicator.ratio
+row 'the /cells queries in-process (brain_sql cube: the same queries, a cube rebuilt from the same database), p50 / p99' cells.cube
+row 'ratio SQL / in-process, p50 / p99; query by query' cells.cube_ratio
+row 'the indicator queries in-process, p50 / p99' indicator.cube
+row 'ratio SQL / in-process, p50 / p99; query by query' indicator.cube_ratio
 if [ -n "$cube_p50" ]; then
     ratio() { # sql_us cube_us
         if [ -n "$1" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0fx", a / b }'; else echo -; fi

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "brain/brain.h"
 #include "core/arena.h"
@@ -17,6 +18,7 @@
  *   build/bench/brain_sql run DSN KEY QUERIES [MAX [BUDGET_S]]    > sql.tsv
  *   build/bench/brain_sql orgs DSN KEY KIND                       > ids.txt
  *   build/bench/brain_sql span DSN KEY ELEMENT                    > "FROM TO"
+ *   build/bench/brain_sql cube DSN KEY QUERIES [MAX]              > cube.tsv
  *
  * CHOICES is a comma-separated list of element codes, one drawn per query; "a+b" asks for both
  * elements of one query (an indicator's terms). A query line is
@@ -25,6 +27,10 @@
  *   index  micros  sum  count  [sum  count ...]     (one pair per code of the query)
  * `run` stops after MAX queries or BUDGET_S seconds, whichever comes first: a city-level query
  * over a year reads millions of rows, and the script must end within the lead's patience.
+ *
+ * `cube` rebuilds the brain's cube from the same database as a server does at start-up (the
+ * brain's own code, eb_brain_start) and answers the same query lines in-process with
+ * eb_cube_get, timed the same way: the in-process side of the SQL comparison, query for query.
  *
  * The statement is the store's own reference aggregation (eb_store_obs_aggregate) without its
  * org path lookup: the path is a parameter, as a dashboard's SQL would hold it.
@@ -75,7 +81,8 @@ static int usage(void)
     fputs("usage: brain_sql queries DSN KEY N SEED FROM TO CHOICES\n"
           "       brain_sql run DSN KEY QUERIES [MAX [BUDGET_S]]\n"
           "       brain_sql orgs DSN KEY KIND\n"
-          "       brain_sql span DSN KEY ELEMENT\n",
+          "       brain_sql span DSN KEY ELEMENT\n"
+          "       brain_sql cube DSN KEY QUERIES [MAX]\n",
           stderr);
     return 2;
 }
@@ -272,6 +279,34 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Splits a query line into its six fields (in place); 0 or EB_EINVAL. */
+static int query_fields(char *line, char *fld[6], eb_day *from, eb_day *to)
+{
+    line[strcspn(line, "\n")] = '\0';
+    char *save = NULL;
+    int k = 0;
+    for (char *t = strtok_r(line, "\t", &save); t && k < 6; t = strtok_r(NULL, "\t", &save))
+        fld[k++] = t;
+    return k == 6 && !eb_day_parse(fld[3], from) && !eb_day_parse(fld[4], to) ? 0 : EB_EINVAL;
+}
+
+static void print_summary(const char *what, double *lat, size_t n, double started, double unit,
+                          const char *unit_name)
+{
+    if (n == 0)
+        return;
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lat[i];
+    qsort(lat, n, sizeof(*lat), cmp_double);
+    fprintf(stderr,
+            "brain_sql: %s: %zu queries in %.1f s: p50 %.3f %s, p99 %.3f %s, max %.3f %s, "
+            "mean %.3f %s\n",
+            what, n, now_s() - started, lat[n / 2] / unit, unit_name,
+            lat[(size_t)((double)n * 0.99)] / unit, unit_name, lat[n - 1] / unit, unit_name,
+            total / (double)n / unit, unit_name);
+}
+
 static int cmd_run(struct eb_db *db, int argc, char **argv)
 {
     long max = -1, budget = -1;
@@ -305,13 +340,9 @@ static int cmd_run(struct eb_db *db, int argc, char **argv)
     while ((max < 0 || (long)n < max) && fgets(line, sizeof(line), f)) {
         if (budget >= 0 && now_s() - started > (double)budget)
             break;
-        line[strcspn(line, "\n")] = '\0';
-        char *save = NULL, *fld[6];
-        int k = 0;
-        for (char *t = strtok_r(line, "\t", &save); t && k < 6; t = strtok_r(NULL, "\t", &save))
-            fld[k++] = t;
+        char *fld[6];
         eb_day from, to;
-        if (k != 6 || eb_day_parse(fld[3], &from) || eb_day_parse(fld[4], &to)) {
+        if (query_fields(line, fld, &from, &to) != 0) {
             fprintf(stderr, "brain_sql: malformed query line %zu\n", n + 1);
             rc = EB_EINVAL;
             goto done;
@@ -364,20 +395,85 @@ static int cmd_run(struct eb_db *db, int argc, char **argv)
         fflush(stdout);
         n++;
     }
-    if (n > 0) {
-        double total = 0;
-        for (size_t i = 0; i < n; i++)
-            total += lat[i];
-        qsort(lat, n, sizeof(*lat), cmp_double);
-        fprintf(stderr,
-                "brain_sql: %zu queries in %.1f s: p50 %.3f ms, p99 %.3f ms, max %.3f ms, "
-                "mean %.3f ms\n",
-                n, now_s() - started, lat[n / 2] / 1e3, lat[(size_t)((double)n * 0.99)] / 1e3,
-                lat[n - 1] / 1e3, total / (double)n / 1e3);
-    }
+    print_summary("SQL", lat, n, started, 1e3, "ms");
 done:
     if (rc)
         fprintf(stderr, "brain_sql: %s\n", eb_strerror(rc));
+    fclose(f);
+    eb_free(lat);
+    return rc ? 1 : 0;
+}
+
+static int cmd_cube(struct eb_store *st, int argc, char **argv)
+{
+    long max = -1;
+    if (argc < 1 || argc > 2 || (argc > 1 && parse_long(argv[1], &max)))
+        return usage();
+    FILE *f = fopen(argv[0], "r");
+    if (f == NULL) {
+        perror(argv[0]);
+        return 1;
+    }
+    struct eb_brain *b = NULL;
+    double *lat = NULL;
+    size_t n = 0, cap = 0;
+    char line[LINE_MAX];
+    double t0 = now_s();
+    int rc = eb_brain_start(st, &b);
+    if (rc)
+        goto done;
+    while (eb_brain_warming(b))
+        usleep(10000);
+    const struct eb_cube *cube = eb_brain_cube(b);
+    fprintf(stderr, "brain_sql: cube rebuilt in %.1f s, %zu MiB\n", now_s() - t0,
+            eb_cube_bytes(cube) >> 20);
+    double started = now_s();
+    while ((max < 0 || (long)n < max) && fgets(line, sizeof(line), f)) {
+        char *fld[6];
+        eb_day from, to;
+        if (query_fields(line, fld, &from, &to) != 0) {
+            fprintf(stderr, "brain_sql: malformed query line %zu\n", n + 1);
+            rc = EB_EINVAL;
+            goto done;
+        }
+        int64_t org = strtoll(fld[0], NULL, 10);
+        int32_t ids[MAX_TERMS];
+        int n_ids = 0;
+        for (char *s2 = NULL, *e = strtok_r(fld[5], "+", &s2); e && n_ids < MAX_TERMS;
+             e = strtok_r(NULL, "+", &s2)) {
+            const struct eb_element *el = eb_brain_element_by_code(b, e);
+            if (!el) {
+                fprintf(stderr, "brain_sql: no element %s\n", e);
+                rc = EB_ENOTFOUND;
+                goto done;
+            }
+            ids[n_ids++] = el->id;
+        }
+        struct eb_cube_value v[MAX_TERMS];
+        /* Timed as the SQL side is: the aggregations only, each query once and cold. */
+        double q0 = now_s();
+        for (int j = 0; j < n_ids; j++) {
+            rc = eb_cube_get(cube, ids[j], org, from, to, &v[j]);
+            if (rc)
+                goto done;
+        }
+        double us = (now_s() - q0) * 1e6;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            lat = eb_xrealloc(lat, cap * sizeof(*lat));
+        }
+        lat[n] = us;
+        printf("%zu\t%.3f", n, us);
+        for (int j = 0; j < n_ids; j++)
+            printf("\t%.17g\t%lld", v[j].sum, (long long)v[j].count);
+        putchar('\n');
+        n++;
+    }
+    print_summary("in-process cube", lat, n, started, 1.0, "us");
+done:
+    if (rc)
+        fprintf(stderr, "brain_sql: %s\n", eb_strerror(rc));
+    eb_brain_stop(b);
     fclose(f);
     eb_free(lat);
     return rc ? 1 : 0;
@@ -430,12 +526,19 @@ int main(int argc, char **argv)
 {
     if (argc < 4)
         return usage();
-    struct eb_store_options opt = {.pool_size = 1, .key_file = argv[3]};
+    /* The brain of `cube` takes connections of its own (its writer, its rebuild). */
+    struct eb_store_options opt = {.pool_size = strcmp(argv[1], "cube") == 0 ? 4 : 1,
+                                   .key_file = argv[3]};
     struct eb_store *st = NULL;
     int rc = eb_store_open(argv[2], &opt, &st);
     if (rc) {
         fprintf(stderr, "brain_sql: cannot open %s: %s\n", argv[2], eb_strerror(rc));
         return 1;
+    }
+    if (strcmp(argv[1], "cube") == 0) {
+        int status = cmd_cube(st, argc - 4, argv + 4);
+        eb_store_close(st);
+        return status;
     }
     struct eb_db *db = eb_store_acquire(st);
     int status;

@@ -22,7 +22,7 @@ static int no_brain(struct eb_req *r)
 
 /* ---- data elements ------------------------------------------------------------------------- */
 
-static void element_json(struct eb_jw *w, const struct eb_element_row *e)
+static void element_json(struct eb_jw *w, const struct eb_element_row *e, int writable)
 {
     eb_jw_obj_begin(w);
     eb_jw_kint(w, "id", e->id);
@@ -46,10 +46,60 @@ static void element_json(struct eb_jw *w, const struct eb_element_row *e)
     eb_jw_key(w, "max");
     eb_jw_real(w, e->max);
     eb_jw_kbool(w, "builtin", e->builtin);
+    if (writable >= 0)
+        eb_jw_kbool(w, "writable", writable);
     eb_jw_obj_end(w);
 }
 
-/* Everyone signed in reads the definitions: they name what the city measures, not who. */
+/* A node the caller reports at (and, for an administrator's grant, below). */
+struct report_org {
+    int64_t id;
+    const char *name;
+    enum eb_org_kind kind;
+};
+
+/*
+ * Where the caller reports, for the upload page: the nodes of its administrator grants (the
+ * subtrees below them too) and the classes it heads or teaches, with the highest level an
+ * administrator grant reaches (*top_kind, 0 when none): an element of level L is the caller's
+ * when some grant sits at L or above, or L is the class and the caller has classes.
+ */
+static int report_orgs(struct eb_req *r, const struct eb_obs_scope *s, struct report_org **out,
+                       size_t *n, int *top_kind)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    *top_kind = 0;
+    for (size_t i = 0; i < r->caller.n_grants; i++) {
+        const struct eb_grant *g = &r->caller.grants[i];
+        if (g->role != EB_ROLE_CITY_ADMIN && g->role != EB_ROLE_DISTRICT_ADMIN &&
+            g->role != EB_ROLE_SCHOOL_ADMIN)
+            continue;
+        int dup = 0;
+        for (size_t j = 0; j < *n; j++)
+            dup |= (*out)[j].id == g->org_id;
+        struct eb_org org;
+        if (dup || eb_store_org_head(r->db, &r->caller, g->org_id, r->arena, &org) != 0)
+            continue;
+        *out = eb_arena_grow(r->arena, *out, *n, &cap, sizeof(**out));
+        if (*out == NULL)
+            return EB_ETOOBIG;
+        (*out)[(*n)++] = (struct report_org){org.id, org.name, org.kind};
+        if (*top_kind == 0 || (int)org.kind < *top_kind)
+            *top_kind = (int)org.kind;
+    }
+    for (size_t i = 0; i < s->n_classes; i++) {
+        *out = eb_arena_grow(r->arena, *out, *n, &cap, sizeof(**out));
+        if (*out == NULL)
+            return EB_ETOOBIG;
+        (*out)[(*n)++] = (struct report_org){s->classes[i].id, s->classes[i].name, EB_ORG_CLASS};
+    }
+    return 0;
+}
+
+/* Everyone signed in reads the definitions: they name what the city measures, not who. Each
+ * says whether the caller may report it, and report_orgs where (the upload page's choices). */
 int eb_brain_elements_list_handler(struct eb_req *r)
 {
     if (r->caller.account_id == 0 && !r->caller.system && r->caller.n_grants == 0)
@@ -59,13 +109,37 @@ int eb_brain_elements_list_handler(struct eb_req *r)
     int rc = eb_store_elements_list(r->db, r->arena, &n, &items);
     if (rc)
         return rc;
+    struct eb_obs_scope scope;
+    rc = eb_store_obs_scope(r->db, &r->caller, eb_day_today(), r->arena, &scope);
+    if (rc)
+        return rc;
+    struct report_org *orgs = NULL;
+    size_t n_orgs = 0;
+    int top = 0;
+    rc = report_orgs(r, &scope, &orgs, &n_orgs, &top);
+    if (rc)
+        return rc;
     struct eb_jw w;
     eb_http_stream(r, 200, &w);
     eb_jw_obj_begin(&w);
     eb_jw_key(&w, "items");
     eb_jw_arr_begin(&w);
-    for (size_t i = 0; i < n; i++)
-        element_json(&w, &items[i]);
+    for (size_t i = 0; i < n; i++) {
+        int lv = (int)items[i].level;
+        int writable = r->caller.system || (top != 0 && top <= lv) ||
+                       (lv == EB_ORG_CLASS && scope.n_classes > 0);
+        element_json(&w, &items[i], writable);
+    }
+    eb_jw_arr_end(&w);
+    eb_jw_key(&w, "report_orgs");
+    eb_jw_arr_begin(&w);
+    for (size_t i = 0; i < n_orgs; i++) {
+        eb_jw_obj_begin(&w);
+        eb_jw_kint(&w, "id", orgs[i].id);
+        eb_jw_kstr(&w, "name", orgs[i].name);
+        eb_jw_kstr(&w, "kind", eb_org_kind_name(orgs[i].kind));
+        eb_jw_obj_end(&w);
+    }
     eb_jw_arr_end(&w);
     eb_jw_obj_end(&w);
     return eb_http_stream_end(r, &w);
@@ -145,7 +219,7 @@ int eb_brain_element_create_handler(struct eb_req *r)
     e.id = id;
     struct eb_jw w;
     eb_http_stream(r, 201, &w);
-    element_json(&w, &e);
+    element_json(&w, &e, -1);
     return eb_http_stream_end(r, &w);
 }
 
@@ -364,6 +438,9 @@ static int report_all(struct eb_req *r, const struct eb_obs *rows, size_t n, str
 
 int eb_brain_observations_handler(struct eb_req *r)
 {
+    /* The role first: students, parents and analysts never report, whatever the rows say. */
+    if (!eb_store_obs_reporter(&r->caller))
+        return eb_http_fail(r, EB_EDENIED, NULL);
     if (r->app->brain == NULL)
         return no_brain(r);
     const json_t *arr = json_object_get(r->json, "observations");
@@ -429,18 +506,29 @@ static int upload_answer(struct eb_req *r, const struct eb__sheet_obs *u,
  * are the node's, rows with one must lie under it. */
 int eb_brain_upload_handler(struct eb_req *r)
 {
+    if (!eb_store_obs_reporter(&r->caller))
+        return eb_http_fail(r, EB_EDENIED, NULL);
     if (r->app->brain == NULL)
         return no_brain(r);
     int64_t id;
     if (eb_http_param_id(r, "id", &id))
         return eb_http_error(r, 404, "not_found", NULL);
     struct eb_org org;
-    /* Write access on the node, before anything of the file is read: 404 outside it. */
+    /* Before anything of the file is read: 404 outside the read scope, like a missing node;
+     * 403 for a node the caller sees but reports nothing at (neither the node nor one of the
+     * caller's classes below it). The rows are checked one by one later. */
     int rc = eb_store_org_head(r->db, &r->caller, id, r->arena, &org);
     if (rc)
         return rc;
-    if (!eb_caller_allows(&r->caller, org.path, EB_ACCESS_WRITE))
-        return eb_http_error(r, 404, "not_found", NULL);
+    struct eb_obs_scope scope;
+    rc = eb_store_obs_scope(r->db, &r->caller, eb_day_today(), r->arena, &scope);
+    if (rc)
+        return rc;
+    int mine = eb_store_obs_scope_allows(&scope, org.path);
+    for (size_t i = 0; !mine && i < scope.n_classes; i++)
+        mine = strncmp(scope.classes[i].path, org.path, strlen(org.path)) == 0;
+    if (!mine)
+        return eb_http_fail(r, EB_EDENIED, NULL);
     const struct eb_element *e =
         eb_brain_element_by_code(r->app->brain, eb_http_query(r, "element"));
     if (e == NULL)

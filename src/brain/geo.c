@@ -1,5 +1,5 @@
 /* District boundaries: GeoJSON checks, the import of a city's boundary file, and the generated
- * partition of a city that has none (Voronoi cells of its districts' schools). */
+ * partition of a city that has none (Voronoi cells of its districts' offices). */
 #include "brain/geo.h"
 
 #include <math.h>
@@ -148,19 +148,24 @@ static int collect(void *arg, const struct eb_geo_district *d)
     x->id = d->org_id;
     snprintf(x->name, sizeof(x->name), "%s", d->name ? d->name : "");
     snprintf(x->code, sizeof(x->code), "%s", d->division_code ? d->division_code : "");
-    if (d->n_schools > 0) {
+    /* The site of a district's cell: its own coordinates (its seat) where the registry has them,
+     * else the mean of its schools'. Schools spread around a seat stay in its cell; a mean
+     * drawn toward one side moves the border across the other side's schools. */
+    if (d->has_coords) {
+        x->has_site = 1;
+        x->site[0] = d->lon;
+        x->site[1] = d->lat;
+    } else if (d->n_schools > 0) {
         x->has_site = 1;
         x->site[0] = d->school_lon;
         x->site[1] = d->school_lat;
+    }
+    if (d->n_schools > 0) {
         x->has_extent = 1;
         x->extent[0] = d->min_lon;
         x->extent[1] = d->min_lat;
         x->extent[2] = d->max_lon;
         x->extent[3] = d->max_lat;
-    } else if (d->has_coords) {
-        x->has_site = 1;
-        x->site[0] = d->lon;
-        x->site[1] = d->lat;
     }
     x->imported = d->source != NULL && strcmp(d->source, "imported") == 0;
     return 0;

@@ -64,7 +64,7 @@ void eb_geo_voronoi(const double (*sites)[2], size_t n, const double box[4], dou
 
 /**
  * Writes a generated boundary for every open district that has no imported one: the Voronoi
- * cell of the mean position of its schools (or of the district's own coordinates) inside the
+ * cell of the district's own coordinates (or of the mean position of its schools) inside the
  * octagon around all the schools, with a margin. Districts without any position get none.
  * *n_written (may be NULL) counts them.
  */

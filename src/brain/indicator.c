@@ -132,6 +132,21 @@ size_t eb_orgdir_schools(struct eb_orgdir *d, const char *path, int64_t *ids, si
     return n;
 }
 
+size_t eb_orgdir_of_kind(struct eb_orgdir *d, enum eb_org_kind kind, int64_t *ids, size_t cap)
+{
+    size_t n = 0;
+    pthread_rwlock_rdlock(&d->lock);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->nodes[i].kind != kind)
+            continue;
+        if (n < cap)
+            ids[n] = d->nodes[i].id;
+        n++;
+    }
+    pthread_rwlock_unlock(&d->lock);
+    return n;
+}
+
 static int grade_code(const char *s)
 {
     if (!s || s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')

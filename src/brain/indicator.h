@@ -60,6 +60,8 @@ void eb_orgdir_put(struct eb_orgdir *d, const struct eb_orgdir_node *n);
 int eb_orgdir_get(struct eb_orgdir *d, int64_t id, struct eb_orgdir_node *out);
 /** The schools inside path (ids into ids, at most cap); returns how many there are. */
 size_t eb_orgdir_schools(struct eb_orgdir *d, const char *path, int64_t *ids, size_t cap);
+/** The nodes of one kind (ids into ids, at most cap); returns how many there are. */
+size_t eb_orgdir_of_kind(struct eb_orgdir *d, enum eb_org_kind kind, int64_t *ids, size_t cap);
 /** Loads every node of the database's tree (a system read). */
 int eb_orgdir_load(struct eb_orgdir *d, struct eb_db *db);
 

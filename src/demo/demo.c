@@ -554,6 +554,30 @@ static void plan_classes(struct gen *g)
     }
 }
 
+/*
+ * Whether (lat, lon) lies clearly nearer the centre of district d than any other's, as the map's
+ * generated partition measures it (src/brain/geo.c: degrees of longitude shortened by the cosine
+ * of the city's middle latitude). "Clearly": 5 % closer in the squared distance, so that the
+ * partition's own choice of that latitude does not move a school across a border.
+ */
+static int near_own_district(const struct gen *g, int d, double lat, double lon)
+{
+    double lat_mid = 0;
+    for (int i = 0; i < g->n_districts; i++)
+        lat_mid += eb__demo_districts[g->district_map[i]].lat / g->n_districts;
+    double k = cos(lat_mid * M_PI / 180);
+    double own = 0, other = INFINITY;
+    for (int i = 0; i < g->n_districts; i++) {
+        const struct eb__demo_district *dd = &eb__demo_districts[g->district_map[i]];
+        double e = (dd->lat - lat) * (dd->lat - lat) + k * k * (dd->lon - lon) * (dd->lon - lon);
+        if (i == d)
+            own = e;
+        else if (e < other)
+            other = e;
+    }
+    return own < 0.95 * other;
+}
+
 static void plan_places(struct gen *g)
 {
     int seq = 100001;
@@ -562,11 +586,23 @@ static void plan_places(struct gen *g)
         const struct eb__demo_district *dd = &eb__demo_districts[g->district_map[s->district]];
         static const double spread[3] = {0.02, 0.08, 0.14};
         double sd = spread[ur_class(s->ur)];
-        /* A sum of three uniforms is close enough to a normal spread around the centre. */
-        double dx = (eb__demo_unit(&g->r) + eb__demo_unit(&g->r) + eb__demo_unit(&g->r) - 1.5);
-        double dy = (eb__demo_unit(&g->r) + eb__demo_unit(&g->r) + eb__demo_unit(&g->r) - 1.5);
-        s->lat = dd->lat + dy * sd * 2;
-        s->lon = dd->lon + dx * sd * 2;
+        /* A sum of three uniforms is close enough to a normal spread around the centre. A school
+         * stays nearer its own district's centre than any other's: the map's generated
+         * boundaries (src/brain/geo.c, Voronoi cells of the centres) then hold every school in
+         * its own district, as real ones do. */
+        for (int tries = 0;; tries++) {
+            double dx = (eb__demo_unit(&g->r) + eb__demo_unit(&g->r) + eb__demo_unit(&g->r) - 1.5);
+            double dy = (eb__demo_unit(&g->r) + eb__demo_unit(&g->r) + eb__demo_unit(&g->r) - 1.5);
+            s->lat = dd->lat + dy * sd * 2;
+            s->lon = dd->lon + dx * sd * 2;
+            if (tries == 64 || near_own_district(g, s->district, s->lat, s->lon)) {
+                if (tries == 64) {
+                    s->lat = dd->lat;
+                    s->lon = dd->lon;
+                }
+                break;
+            }
+        }
         /* 学校标识码: category from the running type, the province, a unique sequence. */
         const char *aa = "21";
         switch (s->kind) {

@@ -191,6 +191,36 @@ struct eb_org_stats {
 int eb_store_org_stats(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
                        struct eb_org_stats *out);
 
+/* ---- students and teachers by stage (store_stage_counts.c) ------------------------------ */
+
+#define EB_N_STAGES 7 /* the bits of enum eb_stage */
+
+/**
+ * Current students and teachers of a subtree per stage. Index i is the stage 1 << i of enum
+ * eb_stage; index EB_N_STAGES counts those whose stage is unknown (a class without a grade code
+ * in a school without stages). Every current enrolment and every teacher is counted exactly
+ * once, so each array sums to eb_org_stats' students and teachers.
+ */
+struct eb_stage_counts {
+    int64_t students[EB_N_STAGES + 1];
+    int64_t teachers[EB_N_STAGES + 1];
+};
+/** "preschool", "primary", "junior", "senior", "vocational", "special", "lifelong" for the bit
+ * index 0..6, "unknown" for EB_N_STAGES, NULL beyond. */
+const char *eb_stage_code(int index);
+/**
+ * The split by stage of org_id's subtree; scope as eb_store_org_stats (EB_ENOTFOUND for callers
+ * who may not list the node's people). A student's stage is their class's grade's (grade code
+ * 0x preschool, 1x primary, 2x junior, 3x senior, 4x vocational) when the school teaches it,
+ * else the school's lowest stage (a special-education school's 一年级 is special). A teacher's is
+ * the school's stage; in a school of several stages (九年一贯制, 完全中学), the lowest stage among
+ * the grades of the classes they currently teach there, else the school's lowest; a teacher
+ * posted in several schools counts once, under the lowest of those stages. Two range scans on
+ * the current enrolment and post indexes, grouped in SQL; no per-row queries.
+ */
+int eb_store_org_stage_counts(struct eb_db *db, const struct eb_caller *c, int64_t org_id,
+                              struct eb_stage_counts *out);
+
 /* ---- people ----------------------------------------------------------------------------- */
 
 enum eb_sex { EB_SEX_UNKNOWN = 0, EB_SEX_MALE = 1, EB_SEX_FEMALE = 2 };
@@ -800,9 +830,10 @@ struct eb_obs_row {
 };
 /**
  * Appends rows inside the caller's transaction (or its own), with their org path and shard
- * unit; ids (may be NULL) get the new ids. No validation beyond the schema's: the brain
- * validates (eb_brain_submit) and the demo generator writes what it made. A system caller with
- * no_audit writes no audit row (bulk loads); others get one audit row per batch.
+ * unit; ids (may be NULL) get the new ids. No validation beyond the schema's and the caller's
+ * write scope (eb_store_obs_scope: EB_ENOTFOUND for a row outside it, nothing written): the
+ * brain validates (eb_brain_submit) and the demo generator writes what it made. A system caller
+ * with no_audit writes no audit row (bulk loads); others get one audit row per batch.
  */
 int eb_store_obs_insert(struct eb_db *db, const struct eb_caller *c, const struct eb_obs_row *rows,
                         size_t n, int64_t *ids);
@@ -882,6 +913,44 @@ int eb_store_obs_listen(struct eb_store *st, struct eb_obs_listener **out);
  * timeout, EB_EIO when the session was lost (the listener reconnects on the next call). */
 int eb_store_obs_listen_wait(struct eb_obs_listener *l, int timeout_ms, int64_t *high /* out */);
 void eb_store_obs_listen_close(struct eb_obs_listener *l);
+
+/* ---- who reports observations (store_brain.c; docs/internals/brain.md, "Who reports") ---- */
+
+/** 1 when the caller holds a role that reports observations (an administrator, a head teacher
+ * or a teacher, or the system); students, parents and analysts never do (0). No query. */
+int eb_store_obs_reporter(const struct eb_caller *c);
+/** A class a teacher reports for. */
+struct eb_obs_class {
+    int64_t id;
+    char path[EB_PATH_MAX];
+    const char *name;
+};
+/**
+ * Where a caller may write observations, read once per batch. Administrators (city, district,
+ * school) write at any node of their grants' subtrees, with no query. Head teachers and teachers
+ * write at their classes only: a class with a teaching row of the caller's person (head teacher
+ * or any subject) current on day `today` (days since 1970-01-01) inside the subtree of one of
+ * the caller's teacher or head_teacher grants, or a class at which the caller holds such a grant
+ * itself; two indexed queries per teacher grant not already inside an administrator grant.
+ * reporter: eb_store_obs_reporter. The scope points at c (which must outlive it); the classes
+ * live in a, sorted by path without duplicates.
+ */
+struct eb_obs_scope {
+    const struct eb_caller *c;
+    int reporter;
+    size_t n_classes;
+    struct eb_obs_class *classes;
+};
+int eb_store_obs_scope(struct eb_db *db, const struct eb_caller *c, int32_t today,
+                       struct eb_arena *a, struct eb_obs_scope *out /* out */);
+/** 1 when the scope writes observations at the node with this path, else 0. No query. */
+int eb_store_obs_scope_allows(const struct eb_obs_scope *s, const char *path);
+/** eb_store_obs_get for a correction by the scope's caller: EB_ENOTFOUND when missing or
+ * outside the caller's read scope, EB_EDENIED when the caller reads the row's org but may not
+ * write there (eb_store_obs_scope_allows). */
+int eb_store_obs_get_scoped(struct eb_db *db, const struct eb_obs_scope *s, int64_t id,
+                            struct eb_arena *a, struct eb_obs_row *out /* out */,
+                            int64_t *superseded_by /* out */);
 
 /* ---- district boundaries of the education map (store_geo.c; docs/internals/brain.md) ----- */
 

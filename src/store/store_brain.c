@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -308,7 +309,40 @@ struct org_slot {
     char path[EB_PATH_MAX];
 };
 
-static int org_facts(struct eb_db *db, struct org_slot *slots, int64_t org_id,
+/* The caller's write scope during one insert. The teachers' classes are read only when a row
+ * lies outside every administrator grant, so an administrator's batch costs no query here. */
+struct ins_scope {
+    const struct eb_caller *c;
+    struct eb_arena *a; /* NULL until the classes were read */
+    struct eb_obs_scope s;
+};
+
+/* Today in the server's calendar, as days since 1970-01-01 (the day eb_day_today gives outside
+ * the tests' moved clock). */
+static int32_t local_today(void)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = 0;
+    return (int32_t)(timegm(&tm) / 86400);
+}
+
+static int ins_allows(struct eb_db *db, struct ins_scope *is, const char *path)
+{
+    if (is->c->system || eb_caller_allows(is->c, path, EB_ACCESS_WRITE))
+        return 0;
+    if (is->a == NULL) {
+        is->a = eb_arena_create(0);
+        int rc = eb_store_obs_scope(db, is->c, local_today(), is->a, &is->s);
+        if (rc != 0)
+            return rc;
+    }
+    return eb_store_obs_scope_allows(&is->s, path) ? 0 : EB_ENOTFOUND;
+}
+
+static int org_facts(struct eb_db *db, struct org_slot *slots, struct ins_scope *is, int64_t org_id,
                      const struct org_slot **out)
 {
     struct org_slot *s = &slots[(uint64_t)org_id % ORG_SLOTS];
@@ -323,6 +357,12 @@ static int org_facts(struct eb_db *db, struct org_slot *slots, int64_t org_id,
     if (rc != 0) {
         s->id = 0;
         return rc == EB_ENOTFOUND ? EB_EINVAL : rc;
+    }
+    /* Only orgs the caller may write enter the cache: the check runs once per distinct org. */
+    rc = ins_allows(db, is, s->path);
+    if (rc != 0) {
+        s->id = 0;
+        return rc;
     }
     s->id = org_id;
     *out = s;
@@ -410,6 +450,7 @@ int eb_store_obs_insert(struct eb_db *db, const struct eb_caller *c, const struc
     struct org_slot *slots = NULL;
     struct placed *pl = NULL;
     int64_t *got = NULL;
+    struct ins_scope is = {.c = c};
     char audit_path[EB_PATH_MAX] = "";
     int own = 0, rc = 0;
     if (c == NULL || (n > 0 && rows == NULL))
@@ -426,7 +467,7 @@ int eb_store_obs_insert(struct eb_db *db, const struct eb_caller *c, const struc
         goto done;
     for (size_t i = 0; i < n; i++) {
         const struct org_slot *o = NULL;
-        rc = org_facts(db, slots, rows[i].org_id, &o);
+        rc = org_facts(db, slots, &is, rows[i].org_id, &o);
         if (rc != 0)
             goto done;
         pl[i].r = &rows[i];
@@ -513,6 +554,8 @@ int eb_store_obs_insert(struct eb_db *db, const struct eb_caller *c, const struc
     }
 done:
     rc = eb__tx_leave(db, own, rc);
+    if (is.a != NULL)
+        eb_arena_destroy(is.a);
     eb_free(slots);
     eb_free(pl);
     eb_free(got);
@@ -526,8 +569,10 @@ static const char SQL_OBS_GET[] =
     " (SELECT MIN(s.id) FROM observations s WHERE s.supersedes = o.id)"
     " FROM observations o WHERE o.id = ?";
 
-int eb_store_obs_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
-                     struct eb_obs_row *out, int64_t *superseded_by)
+/* One observation for a correction: with a scope, EB_EDENIED tells a row the caller reads but
+ * may not write from a row it may not see; without one, only administrators' writes count. */
+static int obs_get(struct eb_db *db, const struct eb_caller *c, const struct eb_obs_scope *s,
+                   int64_t id, struct eb_arena *a, struct eb_obs_row *out, int64_t *superseded_by)
 {
     struct eb__q q;
     memset(out, 0, sizeof(*out));
@@ -539,9 +584,15 @@ int eb_store_obs_get(struct eb_db *db, const struct eb_caller *c, int64_t id, st
     int rc = eb__q_step(&q);
     if (rc == EB__STORE_ROW) {
         char *path = eb__q_col_str(&q, 2, a);
-        if (path == NULL || !eb_caller_allows(c, path, EB_ACCESS_WRITE)) {
+        if (path == NULL)
+            rc = EB_ETOOBIG;
+        else if (s == NULL && !eb_caller_allows(c, path, EB_ACCESS_WRITE))
             rc = EB_ENOTFOUND;
-        } else {
+        else if (s != NULL && !eb_caller_allows(c, path, EB_ACCESS_READ))
+            rc = EB_ENOTFOUND;
+        else if (s != NULL && !eb_store_obs_scope_allows(s, path))
+            rc = EB_EDENIED;
+        else {
             out->element_id = (int32_t)eb__q_col_int(&q, 0);
             out->org_id = eb__q_col_int(&q, 1);
             out->person_id = eb__q_col_null(&q, 3) ? 0 : eb__q_col_int(&q, 3);
@@ -558,6 +609,23 @@ int eb_store_obs_get(struct eb_db *db, const struct eb_caller *c, int64_t id, st
     }
     eb__q_end(&q);
     return rc;
+}
+
+int eb_store_obs_get(struct eb_db *db, const struct eb_caller *c, int64_t id, struct eb_arena *a,
+                     struct eb_obs_row *out, int64_t *superseded_by)
+{
+    return obs_get(db, c, NULL, id, a, out, superseded_by);
+}
+
+int eb_store_obs_get_scoped(struct eb_db *db, const struct eb_obs_scope *s, int64_t id,
+                            struct eb_arena *a, struct eb_obs_row *out, int64_t *superseded_by)
+{
+    if (s == NULL || s->c == NULL) {
+        memset(out, 0, sizeof(*out));
+        *superseded_by = 0;
+        return EB_ENOTFOUND;
+    }
+    return obs_get(db, s->c, s, id, a, out, superseded_by);
 }
 
 /* Day numbers to the enrolments' YYYY-MM-DD text (proleptic Gregorian, H. Hinnant's civil
@@ -604,6 +672,152 @@ int eb_store_obs_person_in(struct eb_db *db, int64_t person_id, int64_t org_id, 
     if (rc < 0)
         return rc;
     return rc == EB__STORE_ROW ? 1 : 0;
+}
+
+/* ---- who reports observations ---------------------------------------------------------- */
+
+int eb_store_obs_reporter(const struct eb_caller *c)
+{
+    if (c == NULL)
+        return 0;
+    if (c->system)
+        return 1;
+    for (size_t i = 0; i < c->n_grants; i++) {
+        switch (c->grants[i].role) {
+        case EB_ROLE_CITY_ADMIN:
+        case EB_ROLE_DISTRICT_ADMIN:
+        case EB_ROLE_SCHOOL_ADMIN:
+        case EB_ROLE_HEAD_TEACHER:
+        case EB_ROLE_TEACHER:
+            return 1;
+        default:
+            break;
+        }
+    }
+    return 0;
+}
+
+/* A grant held at a class: the class is the holder's, whatever the registry says of teaching
+ * (an administrator granted it on purpose). */
+static const char SQL_GRANT_CLASS[] = "SELECT path, name FROM orgs WHERE id = ? AND kind = 5";
+/* The classes the person teaches on a day inside one grant's subtree: the index of migration
+ * 0018, (person_id, class_path), makes it a short range of the person's own rows. A row ended
+ * on a day still counts that day, as for enrolments. */
+static const char SQL_TEACHES[] =
+    "SELECT t.class_id, t.class_path, o.name FROM teaching t JOIN orgs o ON o.id = t.class_id"
+    " WHERE t.person_id = ? AND t.class_path >= ? AND t.class_path < ?"
+    " AND t.start_date <= ? AND (t.end_date IS NULL OR t.end_date >= ?)";
+
+static int class_add(struct eb_arena *a, struct eb_obs_scope *s, size_t *cap, int64_t id,
+                     const char *path, const char *name)
+{
+    if (path == NULL || strlen(path) >= EB_PATH_MAX)
+        return EB_ESTORE;
+    s->classes = eb_arena_grow(a, s->classes, s->n_classes, cap, sizeof(*s->classes));
+    if (s->classes == NULL)
+        return EB_ETOOBIG;
+    struct eb_obs_class *k = &s->classes[s->n_classes++];
+    k->id = id;
+    snprintf(k->path, sizeof(k->path), "%s", path);
+    k->name = name;
+    return 0;
+}
+
+static int grant_classes(struct eb_db *db, const struct eb_caller *c, const struct eb_grant *g,
+                         const char *ymd, struct eb_arena *a, struct eb_obs_scope *s, size_t *cap)
+{
+    struct eb__q q;
+    eb__q_start(db, SQL_GRANT_CLASS, &q);
+    eb__q_int(&q, g->org_id);
+    int rc = eb__q_step(&q);
+    if (rc == EB__STORE_ROW)
+        rc = class_add(a, s, cap, g->org_id, eb__q_col_str(&q, 0, a), eb__q_col_str(&q, 1, a));
+    else if (rc == EB__STORE_DONE)
+        rc = 0;
+    eb__q_end(&q);
+    if (rc != 0 || c->person_id <= 0)
+        return rc;
+    char hi[EB_PATH_MAX];
+    eb__path_hi(g->org_path, hi);
+    eb__q_start(db, SQL_TEACHES, &q);
+    eb__q_int(&q, c->person_id);
+    eb__q_text(&q, g->org_path);
+    eb__q_text(&q, hi);
+    eb__q_text(&q, ymd);
+    eb__q_text(&q, ymd);
+    while ((rc = eb__q_step(&q)) == EB__STORE_ROW) {
+        rc = class_add(a, s, cap, eb__q_col_int(&q, 0), eb__q_col_str(&q, 1, a),
+                       eb__q_col_str(&q, 2, a));
+        if (rc != 0)
+            break;
+    }
+    eb__q_end(&q);
+    return rc == EB__STORE_DONE ? 0 : rc;
+}
+
+static int cmp_class(const void *x, const void *y)
+{
+    return strcmp(((const struct eb_obs_class *)x)->path, ((const struct eb_obs_class *)y)->path);
+}
+
+int eb_store_obs_scope(struct eb_db *db, const struct eb_caller *c, int32_t today,
+                       struct eb_arena *a, struct eb_obs_scope *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->c = c;
+    if (c == NULL)
+        return EB_EINVAL;
+    out->reporter = eb_store_obs_reporter(c);
+    if (c->system || !out->reporter)
+        return 0;
+    char ymd[40];
+    day_text(today, ymd);
+    size_t cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < c->n_grants && rc == 0; i++) {
+        const struct eb_grant *g = &c->grants[i];
+        if (g->role != EB_ROLE_HEAD_TEACHER && g->role != EB_ROLE_TEACHER)
+            continue;
+        /* Inside an administrator's subtree a teacher grant adds nothing. */
+        if (eb_caller_allows(c, g->org_path, EB_ACCESS_WRITE))
+            continue;
+        rc = grant_classes(db, c, g, ymd, a, out, &cap);
+    }
+    if (rc != 0) {
+        out->n_classes = 0;
+        out->classes = NULL;
+        return rc;
+    }
+    if (out->n_classes > 1) {
+        qsort(out->classes, out->n_classes, sizeof(*out->classes), cmp_class);
+        size_t m = 1;
+        for (size_t i = 1; i < out->n_classes; i++)
+            if (strcmp(out->classes[i].path, out->classes[m - 1].path) != 0)
+                out->classes[m++] = out->classes[i];
+        out->n_classes = m;
+    }
+    return 0;
+}
+
+int eb_store_obs_scope_allows(const struct eb_obs_scope *s, const char *path)
+{
+    if (s == NULL || s->c == NULL || path == NULL)
+        return 0;
+    if (s->c->system || eb_caller_allows(s->c, path, EB_ACCESS_WRITE))
+        return 1;
+    /* A class is a leaf: the teachers' nodes match exactly, never by prefix. */
+    size_t lo = 0, hi = s->n_classes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(s->classes[mid].path, path);
+        if (cmp == 0)
+            return 1;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 /* Kinds in order put every parent before its children: a child's kind is always larger. */

@@ -1,6 +1,7 @@
 // Browser test of the education brain's big screen (驾驶舱) and map (教育地图), as admin on the
-// small demo city: the KPIs equal the API's; an observation POSTed through the API changes the
-// attendance figure on screen without a reload (Server-Sent Events); a district drills down; a
+// small demo city: the KPIs equal the API's, the students' split by stage too; an observation
+// POSTed through the API changes the attendance figure on screen without a reload
+// (Server-Sent Events); a district drills down; a
 // chart's table downloads as xlsx; the screen has no scrollbars at 1920×1080 and 1280×720; the
 // map draws the district polygons and the school points, and a click on a district's polygon
 // opens that district's map, a click on a school its KPIs.
@@ -81,6 +82,14 @@ test('admin: the big screen live, drill-down, export; the map with polygons and 
   assert.equal(await kpi(page, 'alerts'), String(dash.alerts.open));
   assert.match(await page.locator('[data-test=kpi-students] [data-test=kpi-value]').innerText(),
     new RegExp(`^${dash.counts.students.toLocaleString('zh-CN')}$`));
+  /* The students tile splits them by stage as counts.by_stage does (the stages that have any). */
+  const splitOf = (key) => page.locator(`[data-test=kpi-${key}] [data-test=kpi-split] span`)
+    .evaluateAll((els) => els.map((e) => [e.dataset.stage, Number(e.dataset.n), e.innerText]));
+  const wantSplit = Object.entries(dash.counts.by_stage).filter(([, v]) => v.students > 0).map(([k, v]) => [k, v.students]);
+  assert.ok(wantSplit.length >= 3, `the demo city has several stages: ${JSON.stringify(dash.counts.by_stage)}`);
+  const split = await splitOf('students');
+  assert.deepEqual(split.map(([k, n]) => [k, n]), wantSplit);
+  assert.match(split.find(([k]) => k === 'primary')[2], /^小学 \d/);
   await page.locator('[data-test=bs-live][data-state=live]').waitFor();
   await noScrollbars(page, '1920×1080');
   await shot(page, 'brain-dashboard-city');
@@ -144,9 +153,17 @@ test('admin: the big screen live, drill-down, export; the map with polygons and 
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.waitForTimeout(300);
   await noScrollbars(page, '1280×720');
-  for (const key of ['schools', 'attendance', 'alerts']) {
+  for (const key of ['schools', 'students', 'attendance', 'alerts']) {
     const b = await page.locator(`[data-test=kpi-${key}]`).boundingBox();
     assert.ok(b && b.x >= 0 && b.y >= 0 && b.x + b.width <= 1280 && b.y + b.height <= 720, `kpi ${key} inside 1280×720: ${JSON.stringify(b)}`);
+  }
+  /* Every stage of the students' split is shown whole inside its tile. */
+  const tileBox = await page.locator('[data-test=kpi-students]').boundingBox();
+  for (const span of await page.locator('[data-test=kpi-students] [data-test=kpi-split] span').all()) {
+    const b = await span.boundingBox();
+    assert.ok(b && b.y + b.height <= tileBox.y + tileBox.height + 0.5 && b.x + b.width <= tileBox.x + tileBox.width + 0.5,
+      `a stage of the split outside its tile at 1280×720: ${JSON.stringify(b)} in ${JSON.stringify(tileBox)}`);
+    assert.ok(await span.evaluate((e) => e.scrollWidth <= e.clientWidth), `a stage cut short: ${await span.innerText()}`);
   }
   await shot(page, 'brain-dashboard-district-720');
   await page.setViewportSize({ width: 1920, height: 1080 });

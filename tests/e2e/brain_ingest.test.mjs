@@ -182,11 +182,13 @@ test('scope: a row for an org outside the caller\'s write scope answers like a m
     assert.equal(out.status, 404);
     assert.equal(out.text, missing.text, 'byte for byte the missing-org answer');
   }
-  /* A teacher reads the class but writes nothing; the district administrator writes there. */
-  expectError(await clients.teacher1.post('/api/v1/observations', row(ids.classA)), 404, 'not_found');
+  /* A student reads the class but never reports; its head teacher and the district
+   * administrator write there (teachers' scope: brain_teacher_report.test.mjs). */
+  expectError(await clients.student1.post('/api/v1/observations', row(ids.classA)), 403, 'forbidden');
+  expectStatus(await clients.teacher1.post('/api/v1/observations', row(ids.classA)), 201);
   expectStatus(await clients.district1.post('/api/v1/observations', row(ids.classA)), 201);
   const after0 = await cell(clients.school1, 'attendance.present', ids.classA, day);
-  assert.equal(after0.count, before0.count + 2, 'only the district administrator\'s batch');
+  assert.equal(after0.count, before0.count + 4, 'the head teacher\'s and the district administrator\'s batches');
   /* Cells: staff in scope; students, parents and outsiders get the missing answer. */
   const m = await clients.school1.get(`/api/v1/cells?element=attendance.present&org=${MISSING_ID}`);
   expectError(m, 404, 'not_found');

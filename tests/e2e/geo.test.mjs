@@ -1,6 +1,6 @@
 // The education map's geography (GET /api/v1/geo/districts, `edubrain import geojson`): the
 // boundaries generated for the demo city partition it (every school lies in exactly one
-// district's polygon, its own district's centre in its own), each caller sees the districts of
+// district's polygon, its own district's, and its district's centre in it), each caller sees the districts of
 // their scope only, and a city's GeoJSON file is imported by adcode or name, skipping other
 // places, or refused as a whole (nothing written) when a geometry is invalid or ambiguous.
 import { test, before, after } from 'node:test';
@@ -86,6 +86,7 @@ test('the demo city gets generated district boundaries that partition it', async
       if (s.lat === undefined) continue;
       const holders = features.filter((f) => inside(f.geometry, [s.lon, s.lat]));
       assert.equal(holders.length, 1, `${s.name} (${s.lon}, ${s.lat}) lies in ${holders.length} polygons`);
+      assert.equal(holders[0].properties.org_id, d.id, `${s.name} lies in another district's polygon`);
       n++;
     }
   }

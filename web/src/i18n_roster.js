@@ -27,6 +27,7 @@ export const obsUploadZh = {
   element: '数据元', org: '上报单位', pickElement: '请选择数据元', pickOrg: '请选择单位', file: '选择文件（.xlsx 或 .csv）',
   upload: '上传', uploading: '正在上传…', done: '已写入 {n} 条数据。', summary: '共 {rows} 行：错误 {errors} 个，警告 {warnings} 个。',
   level: { city: '市', district: '区县', school: '学校', grade: '年级', class: '班级' }, reportedAt: '上报层级：{level}',
+  nothing: '您没有可上报的数据：管理员可填报所辖机构，班主任和任课教师可填报自己的班级。',
 };
 export const obsUploadEn = {
   nav: 'Data upload', title: 'Observations from a sheet',
@@ -34,4 +35,5 @@ export const obsUploadEn = {
   element: 'Data element', org: 'Node', pickElement: 'Choose a data element', pickOrg: 'Choose a node', file: 'Choose a file (.xlsx or .csv)',
   upload: 'Upload', uploading: 'Uploading…', done: '{n} observations written.', summary: '{rows} rows: {errors} errors, {warnings} warnings.',
   level: { city: 'city', district: 'district', school: 'school', grade: 'grade', class: 'class' }, reportedAt: 'Reported at: {level}',
+  nothing: 'Nothing for you to report: administrators report for the orgs they administer, head and subject teachers for their own classes.',
 };

@@ -24,6 +24,7 @@ import TeacherExchangeView from './views/TeacherExchangeView.vue';
 import RosterImportView from './views/RosterImportView.vue';
 import QualityView from './views/QualityView.vue';
 import OneRosterImportView from './views/OneRosterImportView.vue';
+import { isReporter } from './brain/api.js';
 /* The brain's pages load on first use: ECharts stays out of the portal's bundle. */
 const DashboardView = () => import('./views/DashboardView.vue');
 const EduMapView = () => import('./views/EduMapView.vue');
@@ -59,7 +60,7 @@ export const router = createRouter({
     { path: '/brain/map/:id(\\d+)?', name: 'brain-map', component: EduMapView, props: true },
     { path: '/brain/indicators', name: 'brain-indicators', component: IndicatorsView },
     { path: '/brain/elements', name: 'brain-elements', component: DataElementsView },
-    { path: '/brain/upload', name: 'brain-upload', component: () => import('./views/ObservationsUploadView.vue') },
+    { path: '/brain/upload', name: 'brain-upload', component: () => import('./views/ObservationsUploadView.vue'), meta: { reporters: true } },
     { path: '/parent-register', name: 'parent-register', component: ParentRegisterView, meta: { public: true } },
     { path: '/:rest(.*)*', name: 'not-found', component: NotFoundView, meta: { public: true } },
   ],
@@ -89,6 +90,8 @@ router.beforeEach(async (to) => {
   if (session.me.user.must_enrol_totp && !session.me.user.must_change_password && to.name !== 'security') {
     return { name: 'security', query: to.fullPath !== '/' ? { next: to.fullPath } : {} };
   }
+  /* Pages for the roles that report observations (the API answers the others 403 anyway). */
+  if (to.meta.reporters && !isReporter(session.me)) return { name: 'portal' };
   return true;
 });
 

@@ -50,15 +50,18 @@ function startServer(mfaAdmins) {
  * Registers the file's before/after hooks: a small demo city and its server. mfaAdmins is the
  * server's --mfa-admins policy: 'optional' by default, so that administrators log in with a
  * password alone; 'required' (the server's own default) for the tests of the second factor.
+ * scale is the demo's --scale: 'small' by default; 'city' (about 1,300 schools, for the map's
+ * clustering) without the daily history, which would add minutes and is not needed there.
  */
-export function useCityServer({ mfaAdmins = 'optional' } = {}) {
+export function useCityServer({ mfaAdmins = 'optional', scale = 'small' } = {}) {
   before(async () => {
   assert.ok(fs.existsSync(path.join(repo, 'web/dist/index.html')), 'web/dist is not built (tools/build_web.sh)');
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'eb-browser-'));
-  execFileSync(BIN, ['demo', '--db', path.join(tmp, 'city.db'), '--scale', 'small',
-    '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 120000 });
+  execFileSync(BIN, ['demo', '--db', path.join(tmp, 'city.db'), '--scale', scale,
+    ...(scale === 'small' ? [] : ['--history', 'none']),
+    '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { stdio: ['ignore', 'ignore', 'inherit'], timeout: 180000 });
   server = await startServer(mfaAdmins);
 });
 

@@ -36,14 +36,15 @@ function run(file, args, opts) {
 }
 
 /**
- * Generates the small demo city into dir/city.db (its citizen-ID key is dir/city.db.key).
+ * Generates the small demo city into dir/city.db (its citizen-ID key is dir/city.db.key); demoArgs
+ * are more options of `edubrain demo` (e.g. --history term).
  * Fails when the generator printed a sanitizer report, even if it exited 0.
  */
-export async function createDemoDb(dir) {
+export async function createDemoDb(dir, demoArgs = []) {
   assert.ok(fs.existsSync(BIN), `${BIN} does not exist: build it with make build/asan/edubrain`);
   const db = path.join(dir, 'city.db');
   const { stderr } = await run(BIN, ['demo', '--db', db, '--scale', 'small', '--admin-password',
-    ADMIN_PW, '--demo-password', DEMO_PW], { cwd: dir, timeout: DEMO_TIMEOUT_MS });
+    ADMIN_PW, '--demo-password', DEMO_PW, ...demoArgs], { cwd: dir, timeout: DEMO_TIMEOUT_MS });
   assert.doesNotMatch(stderr, SANITIZER_RE, `edubrain demo printed a sanitizer report:\n${stderr}`);
   assert.ok(fs.existsSync(db), 'edubrain demo did not create the database');
   assert.ok(fs.existsSync(`${db}.key`), 'edubrain demo did not create the citizen-ID key file');
@@ -109,7 +110,7 @@ export function pgAdmin(sql) {
  * the citizen-ID key goes to dir/city.key. Returns { dsn, keyFile, drop } where drop() removes
  * the database (call it after the last server on it stopped).
  */
-export async function createPgDemoDb(dir) {
+export async function createPgDemoDb(dir, demoArgs = []) {
   assert.ok(fs.existsSync(BIN), `${BIN} does not exist: build it with make build/asan/edubrain`);
   const name = `eb_e2e_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
   await pgAdmin(`CREATE DATABASE ${name}`);
@@ -118,7 +119,7 @@ export async function createPgDemoDb(dir) {
     const dsn = pgDsn(name);
     const keyFile = path.join(dir, 'city.key');
     const { stderr } = await run(BIN, ['demo', '--db', dsn, '--key-file', keyFile, '--scale', 'small',
-      '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW], { cwd: dir, timeout: DEMO_TIMEOUT_MS });
+      '--admin-password', ADMIN_PW, '--demo-password', DEMO_PW, ...demoArgs], { cwd: dir, timeout: DEMO_TIMEOUT_MS });
     assert.doesNotMatch(stderr, SANITIZER_RE, `edubrain demo printed a sanitizer report:\n${stderr}`);
     assert.ok(fs.existsSync(keyFile), 'edubrain demo did not create the citizen-ID key file');
     return { dsn, keyFile, drop };

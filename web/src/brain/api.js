@@ -65,3 +65,9 @@ export async function trail(org) {
 /* The id of an item's org: the API gives {id, name, kind} objects. */
 export const orgIdOf = (o) => (o && typeof o === 'object' ? o.id : o);
 export const orgNameOf = (o) => (o && typeof o === 'object' ? o.name : String(o ?? ''));
+
+/* Roles that report observations (docs/internals/brain.md, "Who reports"): administrators
+ * anywhere in their scope, head teachers and teachers for their own classes. Students, parents
+ * and analysts never do; the server decides row by row, this only shapes the menu. */
+export const REPORTER_ROLES = ['city_admin', 'district_admin', 'school_admin', 'head_teacher', 'teacher'];
+export const isReporter = (me) => ((me && me.roles) || []).some((r) => REPORTER_ROLES.includes(r.role));

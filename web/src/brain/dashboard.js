@@ -45,27 +45,37 @@ function entries(doc) {
   return out;
 }
 
-/* The counts of schools, teachers and students with their split by stage, from wherever the
- * answer keeps them. */
+/* The counts of schools, teachers and students of GET /dashboard, with counts.by_stage: an
+ * object keyed by stage code, each {students, teachers}. */
 function counts(doc) {
-  const c = (doc && (doc.counts || doc.totals || doc.registry)) || doc || {};
-  const byStage = c.by_stage || c.stages || (doc && (doc.by_stage || doc.stages)) || null;
+  const c = (doc && doc.counts) || {};
   return {
     schools: num(c.schools),
     teachers: num(c.teachers),
     students: num(c.students),
-    byStage,
+    byStage: c.by_stage || null,
   };
 }
 
-/* The split of one count by stage as [{stage, n}] (objects keyed by stage or rows). */
+/* Stages in school order, the order of the split under a tile ("unknown" last). */
+export const STAGES = ['preschool', 'primary', 'junior', 'senior', 'vocational', 'special', 'lifelong', 'unknown'];
+
+/* The split of one count ('students' or 'teachers') by stage as [{stage, n}], in school order,
+ * leaving out the stages without any. */
 export function stageSplit(byStage, what) {
   if (!byStage) return [];
-  const rows = Array.isArray(byStage)
-    ? byStage.map((r) => [r.stage, r])
-    : Object.entries(byStage);
-  return rows.map(([stage, r]) => ({ stage, n: num(typeof r === 'object' && r !== null ? r[what] : null) }))
+  return STAGES.filter((stage) => byStage[stage])
+    .map((stage) => ({ stage, n: num(byStage[stage][what]) }))
     .filter((x) => x.n !== null && x.n > 0);
+}
+
+/* A count in few characters for the split under a tile ("12.5万", "125K"); the exact figure
+ * goes in its title. */
+export function fmtCompact(v, locale) {
+  if (v === null || v === undefined || !Number.isFinite(Number(v))) return '—';
+  return new Intl.NumberFormat(locale === 'en' ? 'en-US' : 'zh-CN', {
+    notation: 'compact', maximumFractionDigits: 1,
+  }).format(Number(v));
 }
 
 /**
