@@ -340,28 +340,32 @@ static int write_class(struct hist *h, struct eb__demo_rng *r, const struct prof
         h->cap_mark = n;
         h->mark = eb_xrealloc(h->mark, n);
     }
-    /* What the class reports is near its own level every day. */
+    /* What the class reports is near its own level every day. Its sleep is the mean of its
+     * students' reports, which moves little from day to day: a class of a school whose
+     * students sleep too little is under the 10/9/8 hours every day, the others stay clear of
+     * it by a margin of their own, so that the sleep alerts name those schools and not noise. */
     double hw_mean = 0, sleep_mean = 0;
+    double clear = 0.25 + 0.3 * eb__demo_unit(r);
     switch (st) {
     case S_PRI_LOW:
         hw_mean = 20;
-        sleep_mean = p->sleep_short ? 9.4 : 10.2;
+        sleep_mean = p->sleep_short ? 9.4 : 10 + clear;
         break;
     case S_PRI:
         hw_mean = p->homework_over ? 75 : 45;
-        sleep_mean = p->sleep_short ? 9.4 : 10.2;
+        sleep_mean = p->sleep_short ? 9.4 : 10 + clear;
         break;
     case S_JUN:
         hw_mean = p->homework_over ? 105 : 75;
-        sleep_mean = p->sleep_short ? 8.4 : 9.2;
+        sleep_mean = p->sleep_short ? 8.4 : 9 + clear;
         break;
     case S_SEN:
         hw_mean = 120;
-        sleep_mean = p->sleep_short ? 7.2 : 8.0;
+        sleep_mean = p->sleep_short ? 7.2 : 8 + clear;
         break;
     default:
         hw_mean = 40;
-        sleep_mean = 8.3;
+        sleep_mean = 8 + clear;
     }
     /* In a school that gives them, about half of the grade 1-2 classes get written homework. */
     int written = st == S_PRI_LOW && p->written_g12 && eb__demo_below(r, 2) == 0;
@@ -410,7 +414,7 @@ static int write_class(struct hist *h, struct eb__demo_rng *r, const struct prof
         if (st != S_KG) {
             double hw = st == S_PRI_LOW && !written ? 0 : around(r, hw_mean, 12);
             add_row(h, E_HOMEWORK, cl->class_id, d, hw < 0 ? 0 : hw);
-            add_row(h, E_SLEEP, cl->class_id, d, around(r, sleep_mean, 0.4));
+            add_row(h, E_SLEEP, cl->class_id, d, around(r, sleep_mean, 0.15));
             add_row(h, E_ACT_IN, cl->class_id, d, around(r, p->activity_short ? 48 : 72, 8));
             add_row(h, E_ACT_OUT, cl->class_id, d, around(r, 50, 20));
             add_row(h, E_PHONES, cl->class_id, d, lround(present * phones_share));

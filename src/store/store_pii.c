@@ -43,43 +43,71 @@ static int write_full(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
-int eb__pii_load_key(struct eb_store *st, const char *key_file, int may_create)
+/* Reads the key of an existing file into st; 0, or EB_ENOTFOUND when there is no file. */
+static int read_key(struct eb_store *st, const char *key_file)
 {
-    int fd = -1, rc = 0;
-    if (sodium_init() < 0)
-        return EB_EINTERNAL;
-    fd = open(key_file, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        struct stat sb;
-        if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
-            eb_warn("store: key file %s is readable by others; chmod 600 it", key_file);
-        rc = read_full(fd, st->pii_key, KEY_LEN);
-        if (rc != 0)
-            eb_error("store: key file %s is shorter than %d bytes", key_file, KEY_LEN);
-        goto done;
+    int fd = open(key_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return EB_ENOTFOUND;
+    if (fd < 0) {
+        eb_error("store: cannot read key file %s: %s", key_file, strerror(errno));
+        return EB_EIO;
     }
-    if (errno != ENOENT || !may_create) {
-        eb_error("store: cannot read key file %s%s", key_file,
-                 may_create ? "" : " (the database holds sealed citizen IDs)");
-        rc = EB_EIO;
-        goto done;
-    }
-    /* O_EXCL: two processes opening a fresh database must not write two different keys. */
-    fd = open(key_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+        eb_warn("store: key file %s is readable by others; chmod 600 it", key_file);
+    int rc = read_full(fd, st->pii_key, KEY_LEN);
+    if (rc != 0)
+        eb_error("store: key file %s is shorter than %d bytes", key_file, KEY_LEN);
+    close(fd);
+    return rc;
+}
+
+/*
+ * Writes a new key to key_file, whole or not at all: into a temporary file beside it, then
+ * link(2)ed to the name. Two processes opening a fresh database race here; link refuses the
+ * second (EEXIST), which then reads the first one's key, and nobody ever reads a key file that
+ * is still being written.
+ */
+static int create_key(struct eb_store *st, const char *key_file)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", key_file) >= (int)sizeof(tmp))
+        return EB_EINVAL;
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
     if (fd < 0) {
         eb_error("store: cannot create key file %s: %s", key_file, strerror(errno));
-        rc = EB_EIO;
-        goto done;
+        return EB_EIO;
     }
     crypto_secretbox_keygen(st->pii_key);
-    rc = write_full(fd, st->pii_key, KEY_LEN);
+    int rc = write_full(fd, st->pii_key, KEY_LEN);
     if (rc == 0 && fsync(fd) != 0)
         rc = EB_EIO;
-    if (rc != 0)
-        unlink(key_file);
-done:
-    if (fd >= 0)
-        close(fd);
+    close(fd);
+    if (rc == 0 && link(tmp, key_file) != 0) {
+        if (errno == EEXIST) {
+            rc = read_key(st, key_file);
+        } else {
+            eb_error("store: cannot create key file %s: %s", key_file, strerror(errno));
+            rc = EB_EIO;
+        }
+    }
+    unlink(tmp);
+    return rc;
+}
+
+int eb__pii_load_key(struct eb_store *st, const char *key_file, int may_create)
+{
+    if (sodium_init() < 0)
+        return EB_EINTERNAL;
+    int rc = read_key(st, key_file);
+    if (rc == EB_ENOTFOUND && may_create) {
+        rc = create_key(st, key_file);
+    } else if (rc == EB_ENOTFOUND) {
+        eb_error("store: cannot read key file %s (the database holds sealed citizen IDs)",
+                 key_file);
+        rc = EB_EIO;
+    }
     if (rc == 0) {
         /* The blind index uses its own subkey, so an index value says nothing about the
          * secretbox key. */
