@@ -305,6 +305,19 @@ int eb__q_exec(struct eb__q *q)
     return rc;
 }
 
+int eb__q_exec_deferred(struct eb__q *q, const struct eb_caller *c)
+{
+    const struct eb__store_backend *be = q->db->be;
+    if (q->rc != 0)
+        return q->rc;
+    if (be->step_deferred == NULL || !q->db->in_tx || q->writing || !eb__audit_skip(c))
+        return eb__q_exec(q);
+    int rc = be->step_deferred(q->stmt);
+    if (rc < 0)
+        q->rc = rc;
+    return rc < 0 ? rc : EB__STORE_DONE;
+}
+
 void eb__q_end(struct eb__q *q)
 {
     if (q->stmt != NULL)

@@ -53,6 +53,10 @@ struct eb__store_backend {
      * mutex instead of SQLite's busy handler, which sleeps 1 to 100 ms between retries. */
     int one_writer;
     const struct eb__migration *migrations; /* ends with an entry of version 0 */
+    /* Optional: runs a statement without rows whose answer the caller does not wait for; it
+     * and its error come back with the connection's next statement (PostgreSQL's pipeline).
+     * NULL: eb__q_exec_deferred runs it at once. */
+    int (*step_deferred)(void *stmt);
 };
 
 /** One schema migration, generated from migrations/<backend>/NNNN_name.sql. */
@@ -142,6 +146,13 @@ int eb__q_step(struct eb__q *q);
 int eb__q_exec(struct eb__q *q);
 /** Resets the statement so it can go back to the cache. Always call when done. */
 void eb__q_end(struct eb__q *q);
+/**
+ * Like eb__q_exec for a write of a bulk system load inside its transaction (no savepoint, so
+ * any error fails the whole transaction): the backend may send it without waiting for its
+ * answer (store_pg.c), saving a round trip per row. Its error then comes as EB_ESTORE from a
+ * later statement or the COMMIT. Anything else runs at once.
+ */
+int eb__q_exec_deferred(struct eb__q *q, const struct eb_caller *c);
 
 int64_t eb__q_col_int(struct eb__q *q, int col);
 double eb__q_col_double(struct eb__q *q, int col);

@@ -218,11 +218,12 @@ int eb_store_or_id_put(struct eb_db *db, const struct eb_caller *c, enum eb_or_k
         if (rc != 0)
             return rc;
     }
+    /* Nothing is read back: a bulk load sends the map rows with the row's next statement. */
     if (replace) {
         eb__q_start(db, SQL_ID_DROP, &q);
         eb__q_int(&q, kind);
         eb__q_text(&q, sourced_id);
-        rc = eb__q_exec(&q);
+        rc = eb__q_exec_deferred(&q, c);
         eb__q_end(&q);
         if (rc < 0)
             return rc;
@@ -234,7 +235,7 @@ int eb_store_or_id_put(struct eb_db *db, const struct eb_caller *c, enum eb_or_k
     eb__q_int(&q, local_id);
     eb__q_text(&q, org_path);
     eb__q_text(&q, username);
-    rc = eb__q_exec(&q);
+    rc = eb__q_exec_deferred(&q, c);
     eb__q_end(&q);
     return rc < 0 ? rc : 0;
 }
@@ -390,7 +391,7 @@ int eb_store_or_person_demographics(struct eb_db *db, const struct eb_caller *c,
     else
         eb__q_null(&q);
     eb__q_int(&q, id);
-    rc = eb__q_exec(&q);
+    rc = eb__q_exec_deferred(&q, c);
     eb__q_end(&q);
     rc = rc < 0 ? rc : 0;
     if (rc == 0 && !eb__audit_skip(c)) {

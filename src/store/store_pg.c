@@ -24,9 +24,18 @@ struct pg_impl {
     int busy_timeout_ms;
 };
 
+/*
+ * Deferred statements (pg_step_deferred) are sent in libpq's pipeline mode and their results
+ * read together with the next statement that waits for its own: one round trip for a row's
+ * INSERT RETURNING and the writes after it that need no answer. At most this many wait for
+ * their results, which bounds the memory both ends buffer for them.
+ */
+#define PG_PIPELINE_MAX 1000
+
 struct pg_conn {
     PGconn *conn;
     int next_stmt; /* names the next prepared statement "s<N>" */
+    int pending;   /* deferred statements sent and not yet answered (pipeline mode is on) */
     char errmsg[256];
 };
 
@@ -86,6 +95,62 @@ static int result_error(struct pg_conn *c, const PGresult *res, const char *what
     return err;
 }
 
+/*
+ * Ends the pipeline: a sync, then the answers of the deferred statements in order, then (when
+ * own is set) the answer of the statement sent last, which the caller takes over. Returns the
+ * first error; once a statement failed, the server skips the rest up to the sync, and the
+ * transaction is aborted, so the error stands for all of them.
+ */
+static int pipeline_finish(struct pg_conn *c, PGresult **own)
+{
+    int expect = c->pending + (own != NULL), got = 0, nulls = 0, rc = 0;
+    if (own)
+        *own = NULL;
+    c->pending = 0;
+    if (!PQpipelineSync(c->conn))
+        rc = result_error(c, NULL, "pipeline sync");
+    for (;;) {
+        PGresult *res = PQgetResult(c->conn);
+        if (res == NULL) {
+            /* One NULL ends each statement's answer; two in a row mean the connection is gone. */
+            if (++nulls >= 2 || PQstatus(c->conn) == CONNECTION_BAD) {
+                if (rc == 0)
+                    rc = result_error(c, NULL, "pipeline");
+                break;
+            }
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        int is_own = own != NULL && ++got == expect;
+        if (st == PGRES_FATAL_ERROR && rc == 0) {
+            rc = result_error(c, res, is_own ? "statement" : "deferred statement");
+            /* A deferred statement's error reaches a caller that did not run it: "taken" or
+             * "invalid" would read as that caller's own refusal, so it is a store error, and
+             * the log names the statement that failed. */
+            if (!is_own && rc != EB_ESTORE) {
+                eb_error("store: deferred statement failed: %s", c->errmsg);
+                rc = EB_ESTORE;
+            }
+        } else if (st == PGRES_PIPELINE_ABORTED && rc == 0) {
+            rc = EB_ESTORE;
+        }
+        if (is_own && rc == 0)
+            *own = res;
+        else
+            PQclear(res);
+    }
+    if (own && *own == NULL && rc == 0)
+        rc = EB_ESTORE;
+    if (!PQexitPipelineMode(c->conn) && rc == 0)
+        rc = result_error(c, NULL, "pipeline exit");
+    return rc;
+}
+
 /* The server's notices ("relation already exists, skipping") are not errors. */
 static void pg_notice(void *arg, const char *message)
 {
@@ -116,6 +181,12 @@ static void pg_close(void *impl)
 /* Runs statements without parameters and discards their rows. */
 static int conn_exec(struct pg_conn *c, const char *sql, const char *what)
 {
+    /* A deferred statement that failed fails the COMMIT after it; a ROLLBACK goes on. */
+    if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) {
+        int rc = pipeline_finish(c, NULL);
+        if (rc != 0 && strcmp(sql, "ROLLBACK") != 0)
+            return rc;
+    }
     PGresult *res = PQexec(c->conn, sql);
     ExecStatusType s = PQresultStatus(res);
     int rc = 0;
@@ -241,6 +312,11 @@ static int pg_prepare(void *conn, const char *sql, void **stmt)
 {
     struct pg_conn *c = conn;
     int n_params = 0;
+    if (PQpipelineStatus(c->conn) != PQ_PIPELINE_OFF) {
+        int rc = pipeline_finish(c, NULL);
+        if (rc != 0)
+            return rc;
+    }
     char *text = eb__pg_rewrite_placeholders(sql, &n_params);
     struct pg_stmt *s = eb_xcalloc(1, sizeof(*s));
     int rc = 0;
@@ -376,19 +452,66 @@ static int pg_bind_null(void *stmt, int idx)
     return 0;
 }
 
+static void build_params(struct pg_stmt *s)
+{
+    for (int i = 0; i < s->n_params; i++) {
+        const struct pg_param *pp = &s->params[i];
+        s->values[i] = pp->is_null ? NULL : pp->buf;
+        s->lengths[i] = pp->is_null ? 0 : pp->len;
+        s->formats[i] = pp->binary;
+    }
+}
+
+/* Sends a statement into the pipeline (libpq copies the parameters at once). */
+static int send_prepared(struct pg_stmt *s)
+{
+    build_params(s);
+    if (!PQsendQueryPrepared(s->c->conn, s->name, s->n_params, s->values, s->lengths, s->formats,
+                             0))
+        return result_error(s->c, NULL, "statement");
+    return 0;
+}
+
+/*
+ * Runs a statement whose answer nobody waits for: it goes out with the next statement that
+ * waits (or the COMMIT), and so does its error. Only for writes inside a transaction that
+ * fails as a whole on any error (see eb__q_exec_deferred).
+ */
+static int pg_step_deferred(void *stmt)
+{
+    struct pg_stmt *s = stmt;
+    struct pg_conn *c = s->c;
+    if (PQpipelineStatus(c->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(c->conn))
+        return result_error(c, NULL, "pipeline");
+    int rc = send_prepared(s);
+    if (rc == 0)
+        c->pending++;
+    if (rc == 0 && c->pending >= PG_PIPELINE_MAX)
+        rc = pipeline_finish(c, NULL);
+    return rc;
+}
+
 /* The first step runs the statement and fetches every row; the next ones walk the rows. */
 static int pg_step(void *stmt)
 {
     struct pg_stmt *s = stmt;
     if (!s->ran) {
-        for (int i = 0; i < s->n_params; i++) {
-            const struct pg_param *pp = &s->params[i];
-            s->values[i] = pp->is_null ? NULL : pp->buf;
-            s->lengths[i] = pp->is_null ? 0 : pp->len;
-            s->formats[i] = pp->binary;
+        if (PQpipelineStatus(s->c->conn) != PQ_PIPELINE_OFF) {
+            /* The deferred statements before it are answered in the same round trip. */
+            int rc = send_prepared(s);
+            int prc = pipeline_finish(s->c, rc == 0 ? &s->res : NULL);
+            if (rc == 0)
+                rc = prc;
+            if (rc != 0) {
+                PQclear(s->res);
+                s->res = NULL;
+                return rc;
+            }
+        } else {
+            build_params(s);
+            s->res = PQexecPrepared(s->c->conn, s->name, s->n_params, s->values, s->lengths,
+                                    s->formats, 0);
         }
-        s->res =
-            PQexecPrepared(s->c->conn, s->name, s->n_params, s->values, s->lengths, s->formats, 0);
         ExecStatusType st = PQresultStatus(s->res);
         if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
             int err = result_error(s->c, s->res, "statement");
@@ -516,6 +639,7 @@ const struct eb__store_backend eb__store_pg = {
     .reset = pg_reset,
     .backup = pg_backup,
     .errmsg = pg_errmsg,
+    .step_deferred = pg_step_deferred,
     .sql_begin =
         "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
     .migrations = eb__migrations_pg,

@@ -1,6 +1,7 @@
 /* Unit tests of the store's PostgreSQL backend: placeholder rewriting always; with EDUBRAIN_PG
  * (a server DSN, as make e2e-pg sets it) migrations, collation, errors, savepoints, the write
- * lock, BYTEA round trips and the append-only audit log on a fresh database. */
+ * lock, BYTEA round trips, deferred (pipelined) writes and the append-only audit log on a fresh
+ * database. */
 #include "unit.h"
 
 #include <pthread.h>
@@ -317,6 +318,72 @@ static void savepoints_keep_the_callers_transaction(void **state)
     eb_store_close(st);
 }
 
+/* The users in oneroster_ids (kind 6, EB_ORK_USER), read by a statement that waits for its answer.
+ */
+static int64_t map_rows(struct eb_db *db, int *rc_out)
+{
+    struct eb__q q;
+    int64_t n = -1;
+    eb__q_start(db, "SELECT COUNT(*) FROM oneroster_ids WHERE kind = 6", &q);
+    int rc = eb__q_step(&q);
+    if (rc == EB__STORE_ROW) {
+        n = eb__q_col_int(&q, 0);
+        rc = 0;
+    }
+    eb__q_end(&q);
+    *rc_out = rc;
+    return n;
+}
+
+/* A bulk load's writes that need no answer go out in libpq's pipeline mode: thousands of them
+ * commit whole; one that fails fails the next statement that waits (or the COMMIT) and the whole
+ * transaction, and the connection serves the next one. */
+static void deferred_writes_commit_whole_or_fail_the_transaction(void **state)
+{
+    (void)state;
+    NEED_PG();
+    struct eb_store *st = open_store(1, 2000);
+    struct eb_db *db = eb_store_acquire(st);
+    char sid[32];
+    int rc;
+    assert_int_equal(eb_db_begin(db), 0);
+    for (int i = 0; i < 2500; i++) {
+        snprintf(sid, sizeof(sid), "u%d", i);
+        assert_int_equal(eb_store_or_id_put(db, &bulk, EB_ORK_USER, sid, i + 1, NULL, 0, NULL, 0),
+                         0);
+    }
+    assert_int_equal(eb_db_commit(db), 0);
+    assert_int_equal(map_rows(db, &rc), 2500);
+    assert_int_equal(rc, 0);
+
+    /* A duplicate key among deferred writes: answered 0 when sent, its error comes with the
+     * next statement that waits, and nothing of the transaction stays. */
+    assert_int_equal(eb_db_begin(db), 0);
+    assert_int_equal(eb_store_or_id_put(db, &bulk, EB_ORK_USER, "new-1", 9001, NULL, 0, NULL, 0),
+                     0);
+    assert_int_equal(eb_store_or_id_put(db, &bulk, EB_ORK_USER, "u5", 9002, NULL, 0, NULL, 0), 0);
+    map_rows(db, &rc);
+    assert_int_equal(rc, EB_ESTORE);
+    eb_db_rollback(db);
+    assert_int_equal(map_rows(db, &rc), 2500);
+
+    /* The same with nothing after the failing write but the COMMIT. */
+    assert_int_equal(eb_db_begin(db), 0);
+    assert_int_equal(eb_store_or_id_put(db, &bulk, EB_ORK_USER, "u7", 9003, NULL, 0, NULL, 0), 0);
+    assert_int_not_equal(eb_db_commit(db), 0);
+    eb_db_rollback(db);
+    assert_int_equal(map_rows(db, &rc), 2500);
+
+    /* The connection goes on. */
+    assert_int_equal(eb_db_begin(db), 0);
+    assert_int_equal(eb_store_or_id_put(db, &bulk, EB_ORK_USER, "new-2", 9004, NULL, 0, NULL, 0),
+                     0);
+    assert_int_equal(eb_db_commit(db), 0);
+    assert_int_equal(map_rows(db, &rc), 2501);
+    eb_store_release(st, db);
+    eb_store_close(st);
+}
+
 static void one_writer_at_a_time(void **state)
 {
     (void)state;
@@ -375,6 +442,7 @@ EB_TEST_GROUP(store_pg)
         cmocka_unit_test(path_columns_compare_bytewise),
         cmocka_unit_test(writes_errors_blobs_and_subtrees),
         cmocka_unit_test(savepoints_keep_the_callers_transaction),
+        cmocka_unit_test(deferred_writes_commit_whole_or_fail_the_transaction),
         cmocka_unit_test(one_writer_at_a_time),
         cmocka_unit_test(audit_is_append_only_and_backup_points_to_pg_dump),
     };
