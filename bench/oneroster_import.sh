@@ -11,8 +11,14 @@ if [ ! -x "$BIN" ]; then
 fi
 work=$(mktemp -d /tmp/eb-oneroster-import-XXXXXX)
 pg_name=$$ # the owner of the shared test cluster: this script, alive while it runs
+src_db=eb_bench_orsrc_$$ dst_db=eb_bench_ordst_$$ # names of this run's own, dropped at the end
+psql_bin=/usr/lib/postgresql/15/bin/psql
 cleanup() {
-    if [ -n "${PG_STARTED:-}" ]; then tools/pg_test_server.sh stop "$pg_name" >/dev/null 2>&1 || true; fi
+    if [ -n "${PG_STARTED:-}" ]; then
+        "$psql_bin" -X -q -d "$dsn" -c "DROP DATABASE IF EXISTS $src_db WITH (FORCE)" \
+            -c "DROP DATABASE IF EXISTS $dst_db WITH (FORCE)" >/dev/null 2>&1 || true
+        tools/pg_test_server.sh stop "$pg_name" >/dev/null 2>&1 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,11 +46,16 @@ if [ -z "${SKIP_PG:-}" ]; then
     dsn=$(tools/pg_test_server.sh start "$pg_name" | tail -1)
     PG_STARTED=1
     base=${dsn%/*}
-    psql_bin=/usr/lib/postgresql/15/bin/psql
-    "$psql_bin" -X -q -d "$dsn" -c "CREATE DATABASE orsrc" -c "CREATE DATABASE ordst"
+    "$psql_bin" -X -q -d "$dsn" -c "CREATE DATABASE $src_db" -c "CREATE DATABASE $dst_db"
     echo "== PostgreSQL: the city copied in (edubrain migrate), then export and import"
-    t "$BIN" migrate --from "$work/city.db" --to "$base/orsrc" --key-file "$work/city.db.key" >/dev/null
-    t "$BIN" export oneroster --db "$base/orsrc" --key-file "$work/city.db.key" --org 1 "$work/pgpkg"
+    t "$BIN" migrate --from "$work/city.db" --to "$base/$src_db" --key-file "$work/city.db.key" >/dev/null
+    t "$BIN" export oneroster --db "$base/$src_db" --key-file "$work/city.db.key" --org 1 "$work/pgpkg"
     echo "== import into an empty PostgreSQL database"
-    t "$BIN" import oneroster "$work/pgpkg" --db "$base/ordst" --key-file "$work/pg.key" --lang en | tail -14
+    t "$BIN" import oneroster "$work/pgpkg" --db "$base/$dst_db" --key-file "$work/pg.key" --lang en | tail -14
+    echo "== export of the imported PostgreSQL database (right after the import)"
+    t "$BIN" export oneroster --db "$base/$dst_db" --key-file "$work/pg.key" --org 1 "$work/pgpkg2"
+    for f in "$work"/pgpkg/*.csv; do
+        n=$(basename "$f")
+        if ! cmp -s <(sort "$f") <(sort "$work/pgpkg2/$n"); then echo "  round trip: $n differs"; fi
+    done
 fi

@@ -106,6 +106,8 @@ static int import_oneroster(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = eb_or_import(conn, &sys, argv[optind], &opt, &imp);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc == 0 && eb_store_after_bulk_load(conn) != 0)
+        fprintf(stderr, "edubrain import: the database's statistics were not refreshed\n");
     eb_store_release(st, conn);
     struct eb_buf out;
     eb_buf_init(&out, 0);

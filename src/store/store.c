@@ -318,6 +318,12 @@ int eb__q_exec_deferred(struct eb__q *q, const struct eb_caller *c)
     return rc < 0 ? rc : EB__STORE_DONE;
 }
 
+int eb_store_after_bulk_load(struct eb_db *db)
+{
+    const char *sql = db->be->sql_after_bulk_load;
+    return sql && !db->in_tx ? db->be->exec(db->conn, sql) : 0;
+}
+
 void eb__q_end(struct eb__q *q)
 {
     if (q->stmt != NULL)

@@ -53,6 +53,9 @@ void eb_db_read_end(struct eb_db *db);
 int eb_db_begin(struct eb_db *db); /* a write transaction */
 int eb_db_commit(struct eb_db *db);
 int eb_db_rollback(struct eb_db *db); /* safe to call when no transaction is open */
+/** After a bulk load committed (a command line's import): lets the next queries plan with its
+ * rows (PostgreSQL: ANALYZE; SQLite: nothing, its plans rest on covering indexes). */
+int eb_store_after_bulk_load(struct eb_db *db);
 
 /* ---- callers and scope ------------------------------------------------------------------ */
 

@@ -57,6 +57,8 @@ struct eb__store_backend {
      * and its error come back with the connection's next statement (PostgreSQL's pipeline).
      * NULL: eb__q_exec_deferred runs it at once. */
     int (*step_deferred)(void *stmt);
+    /* Optional: what a committed bulk load runs so that the next plans know the new rows. */
+    const char *sql_after_bulk_load;
 };
 
 /** One schema migration, generated from migrations/<backend>/NNNN_name.sql. */
