@@ -2,6 +2,8 @@
 #ifndef EB_CLI_H
 #define EB_CLI_H
 
+#include <stdint.h>
+
 int eb_cli_serve(int argc, char **argv);
 int eb_cli_demo(int argc, char **argv);
 int eb_cli_user(int argc, char **argv);
@@ -40,5 +42,8 @@ struct eb_store *eb_cli_open_store(const char *db, const char *key_file, int cre
 /** Reads a password: the value itself, or a line from standard input when it is "-". Returns a
  * malloc'd string or NULL. */
 char *eb_cli_read_password(const char *arg);
+/** Parses the value of --org (a positive id) into *org; on a bad value prints
+ * "edubrain CMD: --org takes an org id" and returns 2, the commands' usage status. */
+int eb_cli_parse_org(const char *arg, const char *cmd, int64_t *org);
 
 #endif

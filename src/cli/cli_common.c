@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct eb_store *eb_cli_open_store(const char *db, const char *key_file, int create, int pool_size)
@@ -29,4 +30,16 @@ char *eb_cli_read_password(const char *arg)
         return NULL;
     line[strcspn(line, "\r\n")] = '\0';
     return eb_xstrdup(line);
+}
+
+int eb_cli_parse_org(const char *arg, const char *cmd, int64_t *org)
+{
+    char *end = NULL;
+    long long v = strtoll(arg, &end, 10);
+    if (!*arg || *end || v <= 0) {
+        fprintf(stderr, "edubrain %s: --org takes an org id\n", cmd);
+        return 2;
+    }
+    *org = v;
+    return 0;
 }

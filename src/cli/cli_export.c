@@ -42,14 +42,10 @@ static int export_oneroster(int argc, char **argv)
         case 'd':
             db = optarg;
             break;
-        case 'o': {
-            char *end = NULL;
-            long long v = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || v <= 0)
-                return fprintf(stderr, "edubrain export: --org takes an org id\n"), 2;
-            org = v;
+        case 'o':
+            if (eb_cli_parse_org(optarg, "export", &org) != 0)
+                return 2;
             break;
-        }
         case 'k':
             key_file = optarg;
             break;

@@ -61,14 +61,10 @@ static int import_oneroster(int argc, char **argv)
         case 'd':
             db = optarg;
             break;
-        case 'o': {
-            char *end = NULL;
-            long long v = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || v <= 0)
-                return fprintf(stderr, "edubrain import: --org takes an org id\n"), 2;
-            org = v;
+        case 'o':
+            if (eb_cli_parse_org(optarg, "import", &org) != 0)
+                return 2;
             break;
-        }
         case 'j':
             json = 1;
             break;

@@ -119,14 +119,10 @@ int eb__cli_import_observations(int argc, char **argv)
         case 'e':
             code = optarg;
             break;
-        case 'o': {
-            char *end = NULL;
-            long long v = strtoll(optarg, &end, 10);
-            if (!*optarg || *end || v <= 0)
-                return fprintf(stderr, "edubrain import: --org takes an org id\n"), 2;
-            org = v;
+        case 'o':
+            if (eb_cli_parse_org(optarg, "import", &org) != 0)
+                return 2;
             break;
-        }
         case 'l':
             if (strcmp(optarg, "zh") != 0 && strcmp(optarg, "en") != 0)
                 return fprintf(stderr, "edubrain import: --lang must be zh or en\n"), 2;
